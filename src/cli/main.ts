@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { registerBackfillCommand } from './backfill.js';
+import { registerCheckConfigCommand } from './check-config.js';
+import { registerDeadLettersCommand } from './dead-letters.js';
+import { registerDemoCommand } from './demo.js';
+import { registerMockTrackerCommand } from './mock-tracker.js';
+import { checkCredentialsOnline } from './online-check.js';
+import { registerRunCommand } from './run.js';
+import { registerStatusCommand } from './status.js';
+import { registerTestRulesCommand } from './test-rules.js';
+import { VERSION } from './version.js';
+
+/** Builds the `mfc-events-agent` program with every command registered. */
+export function createProgram(): Command {
+  const program = new Command('mfc-events-agent')
+    .description(
+      'Follows MFC bot JSON logs and forwards appointment events to the federal tracker, exactly once.'
+    )
+    .version(VERSION)
+    .showHelpAfterError();
+
+  registerRunCommand(program);
+  registerCheckConfigCommand(program, { onlineCheck: checkCredentialsOnline });
+  registerTestRulesCommand(program, { loadConfig });
+  registerDeadLettersCommand(program, { loadConfig });
+  registerStatusCommand(program, { loadConfig });
+  registerBackfillCommand(program);
+  registerMockTrackerCommand(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+/** Runs the command line; `argv` is `process.argv`. */
+export async function main(argv: string[]): Promise<void> {
+  await createProgram().parseAsync(argv);
+}

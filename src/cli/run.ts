@@ -1,0 +1,128 @@
+import type { Command } from 'commander';
+import { Agent } from '../agent.js';
+import { type LoadedConfig, loadConfig } from '../config/load.js';
+import { createLogger, type Logger, maskSecrets } from '../observability/logger.js';
+import { VERSION } from './version.js';
+
+/** Exit status for a configuration that cannot be used. */
+export const EXIT_CONFIG = 2;
+/** Exit status of `run --once` when some events could not be delivered. */
+export const EXIT_UNDELIVERED = 1;
+
+const DEFAULT_ONCE_TIMEOUT_MS = 60_000;
+
+/** Loads the configuration or prints why it cannot be used and exits with status 2. */
+export async function loadConfigOrExit(path: string): Promise<LoadedConfig> {
+  try {
+    return await loadConfig(path);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+}
+
+export function createAgentLogger(loaded: LoadedConfig): Logger {
+  return createLogger({
+    level: loaded.config.log.level,
+    format: loaded.config.log.format,
+    secrets: [loaded.token],
+  });
+}
+
+/** Adds `run --config FILE [--once]`, the agent's main command. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('Follow the bot logs and deliver events until stopped (SIGTERM, SIGINT).')
+    .requiredOption('-c, --config <file>', 'configuration file (YAML)')
+    .option(
+      '--once',
+      'read every file to its current end, wait until every event is acknowledged, save state and exit'
+    )
+    .option(
+      '--once-timeout-ms <ms>',
+      'with --once: give up after the tracker stayed unreachable this long',
+      (value) => parsePositiveInteger(value, '--once-timeout-ms'),
+      DEFAULT_ONCE_TIMEOUT_MS
+    )
+    .action(async (options: { config: string; once?: boolean; onceTimeoutMs: number }) => {
+      const loaded = await loadConfigOrExit(options.config);
+      const logger = createAgentLogger(loaded);
+      installCrashHandlers(logger, loaded.token);
+      logger.info({ version: VERSION, config: loaded.path }, 'Starting mfc-events-agent.');
+      const agent = await startOrExit(loaded, logger, options.once ? 'once' : 'follow');
+
+      if (options.once) {
+        const result = await agent.runOnce(options.onceTimeoutMs);
+        await agent.stop();
+        if (!result.ok) {
+          process.stderr.write(
+            `mfc-events-agent: some events were not delivered: ${result.reason}. They stay in the outbox in ${loaded.config.state.dir} and go out on the next run.\n`
+          );
+          process.exit(EXIT_UNDELIVERED);
+        }
+        return;
+      }
+      handleSignals(agent, logger, options.config);
+    });
+}
+
+async function startOrExit(loaded: LoadedConfig, logger: Logger, mode: 'follow' | 'once'): Promise<Agent> {
+  try {
+    return await Agent.start({ loaded, logger, mode });
+  } catch (error) {
+    const message = maskSecrets(error instanceof Error ? error.message : String(error), [loaded.token]);
+    logger.fatal({ err: message }, 'Agent could not start.');
+    process.stderr.write(`mfc-events-agent: ${message}\n`);
+    process.exit(1);
+  }
+}
+
+/** SIGTERM and SIGINT drain and exit 0; SIGHUP reloads the configuration, keeping the old one if the new one is invalid. */
+export function handleSignals(agent: Agent, logger: Logger, configPath: string): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Stopping: finishing requests in flight and saving state.');
+    agent.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'Stopping failed.');
+        process.exit(1);
+      }
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    logger.info({ config: configPath }, 'SIGHUP received: reloading the configuration.');
+    loadConfig(configPath)
+      .then((loaded) => agent.reload(loaded))
+      .catch((error: unknown) => {
+        logger.error(
+          { config: configPath, err: error instanceof Error ? error.message : String(error) },
+          'Reload rejected: the running configuration stays in force.'
+        );
+      });
+  });
+}
+
+/** Logs an unexpected crash without the token, then exits 1 so systemd or pm2 restarts the agent. */
+export function installCrashHandlers(logger: Logger, token: string): void {
+  const crash = (error: unknown) => {
+    const message = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+    logger.fatal({ err: maskSecrets(message, [token]) }, 'Unexpected error; exiting.');
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
+export function parsePositiveInteger(value: string, option: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) {
+    throw new Error(`${option}: invalid value '${value}'; expected a positive whole number of milliseconds`);
+  }
+  return parsed;
+}

@@ -1,0 +1,100 @@
+import type { BotConfig } from './config/schema.js';
+import type { DeadLetterWriter } from './delivery/dead-letters.js';
+import type { Logger } from './observability/logger.js';
+import { LogRateLimiter } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Outbox, OutboxEntry } from './outbox/outbox.js';
+import type { ChunkResult } from './rules/line-processor.js';
+import type { EventSink } from './tail/tail-service.js';
+
+/** Optional window on event time, in epoch seconds, used by `backfill`. */
+export interface EventTimeWindow {
+  sinceSeconds: number;
+  untilSeconds: number | null;
+}
+
+/**
+ * Creates the sink through which one bot's tail service queues what its lines produced: events
+ * go to the outbox, invalid events to the dead letters. Both are written before `append`
+ * returns, so the caller may then move the file's checkpoint past the lines.
+ */
+export function createEventSink(options: {
+  bot: BotConfig;
+  outbox: Outbox;
+  deadLetters: DeadLetterWriter;
+  logger: Logger;
+  metrics: Metrics;
+  window?: EventTimeWindow;
+}): EventSink {
+  const { bot, outbox, deadLetters, logger, metrics, window } = options;
+  const warnings = new LogRateLimiter();
+
+  return {
+    append(fileKey: string, result: ChunkResult): void {
+      const entries: OutboxEntry[] = [];
+      for (const found of result.events) {
+        const seconds = found.event.timestamp;
+        if (window && (seconds < window.sinceSeconds || (window.untilSeconds !== null && seconds >= window.untilSeconds))) {
+          continue;
+        }
+        entries.push({ event: found.event, source: { fileKey, offset: found.offset, end: found.end } });
+      }
+
+      // The outbox goes first: when it is full it throws, and nothing of this range is recorded.
+      if (entries.length > 0) outbox.append(entries);
+
+      for (const invalid of result.invalid) {
+        deadLetters.write({
+          event: {
+            name: invalid.eventName,
+            bot: invalid.bot,
+            ...(invalid.userId === undefined ? {} : { userId: invalid.userId }),
+            ...(invalid.timestamp === undefined ? {} : { timestamp: invalid.timestamp }),
+          },
+          reason: invalid.reason,
+          source: { fileKey, offset: invalid.offset, end: invalid.end },
+        });
+        metrics.eventsInvalid.inc({ bot: bot.name, reason: invalidReasonLabel(invalid.reason) });
+        metrics.eventsDeadLettered.inc({ event: invalid.eventName, reason: 'invalid_event' });
+        const suppressed = warnings.take(`invalid:${invalid.rule}`);
+        if (suppressed >= 0) {
+          logger.warn(
+            { bot: bot.name, file: fileKey, offset: invalid.offset, rule: invalid.rule, reason: invalid.reason, suppressed },
+            'Matched line produced an invalid event; it was moved to the dead letters.'
+          );
+        }
+      }
+
+      for (const found of result.events) {
+        if (!found.timeSuspect) continue;
+        metrics.eventsTimeSuspect.inc({ bot: bot.name, reason: found.timeSuspect });
+        const suppressed = warnings.take(`time:${found.timeSuspect}`);
+        if (suppressed >= 0) {
+          logger.warn(
+            { bot: bot.name, file: fileKey, offset: found.offset, event: found.event.name, timestamp: found.event.timestamp, reason: found.timeSuspect, suppressed },
+            found.timeSuspect === 'future'
+              ? 'Event is dated in the future beyond the tolerance; it is sent as written.'
+              : 'Event is older than maxEventAgeMs; it is sent as written.'
+          );
+        }
+      }
+
+      for (const entry of entries) metrics.eventsQueued.inc({ event: entry.event.name });
+    },
+
+    isFull(): boolean {
+      return outbox.isFull();
+    },
+
+    onceSpace(callback: () => void): void {
+      outbox.once('space', callback);
+    },
+  };
+}
+
+/** Maps a free-text reason to a low-cardinality metric label. */
+function invalidReasonLabel(reason: string): string {
+  if (reason.startsWith('invalid user id')) return 'user_id';
+  if (reason.startsWith('invalid time')) return 'time';
+  return 'other';
+}

@@ -1,0 +1,62 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeliveryHealth } from './delivery/dispatcher.js';
+import type { OutboxStats } from './outbox/outbox.js';
+
+/** Name of the snapshot that `mfc-events-agent status` reads from the state directory. */
+export const STATUS_FILE = 'status.json';
+
+export interface StatusSnapshotInput {
+  delivery: DeliveryHealth;
+  outbox: OutboxStats & { full: boolean };
+  files: { bot: string; key: string; path: string; offset: number; size: number; state: string }[];
+  deadLetters: number;
+}
+
+/**
+ * Keeps the counters that only the running process knows (events acknowledged today, the last
+ * error) and writes them with the rest of the picture to `status.json`, atomically.
+ */
+export class StatusReporter {
+  private readonly startedAt = Date.now();
+  private today = { date: localDate(), acknowledged: {} as Record<string, number> };
+  private lastError: { at: number; message: string } | null = null;
+
+  constructor(private readonly stateDir: string) {}
+
+  countAcknowledged(eventName: string): void {
+    const date = localDate();
+    if (date !== this.today.date) this.today = { date, acknowledged: {} };
+    this.today.acknowledged[eventName] = (this.today.acknowledged[eventName] ?? 0) + 1;
+  }
+
+  recordError(message: string): void {
+    if (this.lastError?.message === message) return;
+    this.lastError = { at: Date.now(), message };
+  }
+
+  /** Writes the snapshot to a temporary file and renames it over the previous one, so readers never see half of it. */
+  write(input: StatusSnapshotInput): void {
+    const snapshot = {
+      version: 1,
+      savedAt: Date.now(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      ...input,
+      today: this.today,
+      lastError: this.lastError,
+    };
+    const path = join(this.stateDir, STATUS_FILE);
+    const temporary = `${path}.tmp`;
+    // No fsync: the snapshot is rewritten every second and a stale one after a power loss is harmless.
+    writeFileSync(temporary, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o640 });
+    renameSync(temporary, path);
+  }
+}
+
+/** Returns today's date in the machine's time zone as YYYY-MM-DD. */
+function localDate(now = new Date()): string {
+  const month = String(now.getMonth() + 1).padStart(2, '0');
+  const day = String(now.getDate()).padStart(2, '0');
+  return `${now.getFullYear()}-${month}-${day}`;
+}
