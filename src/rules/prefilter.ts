@@ -1,0 +1,125 @@
+import type { BotConfig, FieldCondition, WhenBlock } from '../config/schema.js';
+import { jsonLiteralsOf, jsonLiteralsOfScalar } from './json-literal.js';
+
+/**
+ * Byte literals such that a line containing none of them cannot match any rule of the bot, so
+ * it is skipped without decoding. NOTE: a writer that escapes plain ASCII letters as `\u00XX`
+ * defeats the search and its matching lines are skipped; `prefilter: false` turns it off.
+ */
+export interface Prefilter {
+  readonly literals: readonly Buffer[];
+}
+
+type Literals = Buffer[] | null;
+
+/**
+ * Derives the prefilter of a bot from the string, boolean and null values its rules compare
+ * for equality, `in` and `contains`. Returns null when the format is not `json`, when
+ * `prefilter` is false, or when some rule gives no literal (only regex, exists, numbers or not).
+ */
+export function buildPrefilter(bot: BotConfig): Prefilter | null {
+  if (bot.format !== 'json' || bot.prefilter === false) return null;
+  const all: Buffer[] = [];
+  for (const rule of bot.rules) {
+    const literals = literalsOfBlock(rule.when);
+    if (literals === null) return null;
+    all.push(...literals);
+  }
+  return { literals: minimalLiterals(all) };
+}
+
+/**
+ * Scans `view` for the prefilter literals and returns the start indexes of the lines that hold
+ * one, sorted and without repeats. A line ends at `\n` or at the end of `view`.
+ */
+export function findCandidateLines(prefilter: Prefilter, view: Buffer): number[] {
+  const starts: number[] = [];
+  for (const literal of prefilter.literals) {
+    let from = 0;
+    while (from < view.length) {
+      const hit = view.indexOf(literal, from);
+      if (hit < 0) break;
+      const lineStart = hit === 0 ? 0 : view.lastIndexOf(0x0a, hit - 1) + 1;
+      starts.push(lineStart);
+      const newline = view.indexOf(0x0a, hit + literal.length);
+      if (newline < 0) break;
+      from = newline + 1;
+    }
+  }
+  if (prefilter.literals.length > 1) {
+    starts.sort((a, b) => a - b);
+    return dedupeSorted(starts);
+  }
+  return starts;
+}
+
+function dedupeSorted(values: number[]): number[] {
+  let kept = 0;
+  for (let index = 0; index < values.length; index++) {
+    if (kept === 0 || values[index] !== values[kept - 1]) values[kept++] = values[index]!;
+  }
+  values.length = kept;
+  return values;
+}
+
+function literalsOfBlock(block: WhenBlock): Literals {
+  // Conditions of a block must all hold, so the literals of any one of them suffice.
+  const choices: Literals[] = [];
+  for (const [key, value] of Object.entries(block)) {
+    if (value === undefined) continue;
+    if (key === 'all') choices.push(...(value as WhenBlock[]).map(literalsOfBlock));
+    else if (key === 'any') choices.push(union((value as WhenBlock[]).map(literalsOfBlock)));
+    else if (key !== 'not') choices.push(literalsOfCondition(value as FieldCondition));
+  }
+  return strongest(choices);
+}
+
+function literalsOfCondition(condition: FieldCondition): Literals {
+  if (condition === null || typeof condition !== 'object') return jsonLiteralsOfScalar(condition);
+  const operators = condition as Record<string, unknown>;
+  const choices: Literals[] = [];
+  if ('eq' in operators) choices.push(jsonLiteralsOfScalar(operators.eq));
+  if (Array.isArray(operators.in)) choices.push(union(operators.in.map(jsonLiteralsOfScalar)));
+  if (typeof operators.contains === 'string') choices.push(jsonLiteralsOf(operators.contains));
+  return strongest(choices);
+}
+
+/** Every alternative must give literals, because a line may match any one of them. */
+function union(alternatives: Literals[]): Literals {
+  const all: Buffer[] = [];
+  for (const literals of alternatives) {
+    if (literals === null) return null;
+    all.push(...literals);
+  }
+  return all;
+}
+
+/**
+ * Picks the choice with the highest shortest-literal length per literal: long literals occur
+ * by chance in fewer lines, and each literal costs one scan of the range.
+ */
+function strongest(choices: Literals[]): Literals {
+  let best: Literals = null;
+  let bestScore = 0;
+  for (const literals of choices) {
+    if (literals === null || literals.length === 0) continue;
+    const score = Math.min(...literals.map((literal) => literal.length)) / literals.length;
+    if (score > bestScore) {
+      best = literals;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Drops repeats and every literal that contains another one, since the shorter finds it too. */
+function minimalLiterals(literals: Buffer[]): Buffer[] {
+  const unique = [...new Map(literals.map((literal) => [literal.toString('latin1'), literal]))];
+  const kept: Buffer[] = [];
+  for (const [key, literal] of unique) {
+    // Keys are distinct, so another key inside this one is strictly shorter.
+    const redundant = unique.some(([otherKey]) => otherKey !== key && key.includes(otherKey));
+    if (!redundant) kept.push(literal);
+  }
+  return kept;
+}
