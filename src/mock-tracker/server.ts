@@ -51,7 +51,16 @@ export interface MockTrackerOptions {
   logger?: Logger;
 }
 
-/** A running mock tracker. Emits `event` with a `ReceivedEvent` for every accepted event. */
+/** A request the mock tracker rejected after validation. */
+export interface RejectedRequest {
+  status: number;
+  error: string;
+}
+
+/**
+ * A running mock tracker. Emits `event` with a `ReceivedEvent` for every accepted event, and
+ * `rejected` with a `RejectedRequest` for every request that failed validation.
+ */
 export interface MockTracker extends EventEmitter {
   /** Endpoint URL, `http://HOST:PORT/v1/customEvent/`. */
   readonly url: string;
@@ -116,12 +125,13 @@ export async function startMockTracker(options: MockTrackerOptions): Promise<Moc
     }
     const verdict = validateRequest(request, expected);
     if (verdict.accepted) accept(request, verdict.accepted);
-    else
-      options.logger?.info(
-        { status: verdict.status, error: verdict.body.error },
-        'Mock tracker rejected a request.'
-      );
+    else reject(verdict.status, verdict.body.error);
     send(response, verdict.status, verdict.body);
+  };
+
+  const reject = (status: number, error: string) => {
+    options.logger?.info({ status, error }, 'Mock tracker rejected a request.');
+    tracker.emit('rejected', { status, error } satisfies RejectedRequest);
   };
 
   const accept = (request: ReceivedRequest, accepted: NonNullable<Verdict['accepted']>) => {
