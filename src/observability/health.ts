@@ -1,16 +1,6 @@
-/**
- * Delivery's view of itself, as the dispatcher reports it. Declared here with the same shape as
- * the dispatcher's type so that readiness can be assessed without importing delivery code.
- */
-export interface DeliveryHealth {
-  state: 'idle' | 'delivering' | 'retrying' | 'paused';
-  reason: null | 'token_rejected' | 'request_rejected' | 'tracker_unreachable';
-  message: string | null;
-  /** Epoch ms of the last acknowledged event. */
-  lastSuccessAt: number | null;
-  lastError: string | null;
-  consecutiveFailures: number;
-}
+import type { DeliveryHealth } from '../delivery/dispatcher.js';
+
+export type { DeliveryHealth } from '../delivery/dispatcher.js';
 
 /** Codes that open each entry of `ReadinessReport.reasons`. */
 export type ReadinessReason =
@@ -68,13 +58,14 @@ export function assessReadiness(input: ReadinessInput): ReadinessReport {
 }
 
 function describeDelivery(delivery: DeliveryHealth, unreachableAfterFailures: number) {
-  const detail = delivery.message ?? delivery.lastError;
   if (delivery.state === 'paused') {
     // A pause without a cause can only come from a newer dispatcher; treat it as a rejection.
     const code: ReadinessReason = delivery.reason ?? 'request_rejected';
-    return `${code}: ${detail ?? 'delivery is paused'}`;
+    return `${code}: ${delivery.message ?? delivery.lastError ?? 'delivery is paused'}`;
   }
   if (delivery.state === 'retrying' && delivery.consecutiveFailures >= unreachableAfterFailures) {
+    // The last error is short and specific; the retrying message only restates the state.
+    const detail = delivery.lastError ?? delivery.message;
     const failures = `${delivery.consecutiveFailures} consecutive failed requests`;
     return `tracker_unreachable: ${detail === null ? failures : `${failures}, last: ${detail}`}`;
   }

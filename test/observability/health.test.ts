@@ -62,6 +62,19 @@ describe('assessReadiness', () => {
     expect(report).toEqual({ ready: true, reasons: [] });
   });
 
+  it('unreachable prefers last error', () => {
+    const report = assess({
+      state: 'retrying',
+      reason: 'tracker_unreachable',
+      message: 'the tracker is unreachable or failing; retrying with backoff',
+      lastError: 'ETIMEDOUT',
+      consecutiveFailures: 7,
+    });
+    expect(report.reasons).toEqual([
+      'tracker_unreachable: 7 consecutive failed requests, last: ETIMEDOUT',
+    ]);
+  });
+
   it('many retries mean unreachable', () => {
     const report = assess({
       state: 'retrying',
