@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  regexError,
+  textPatternError,
+  timezoneError,
+  trackerUrlError,
+  userIdPatternError,
+} from './validators.js';
 
 /** Event types the tracker counts today; `tracker.events` may extend the list. */
 export const DEFAULT_EVENT_TYPES = ['appointment_open', 'appointment_cancel'] as const;
@@ -6,6 +13,17 @@ export const DEFAULT_EVENT_TYPES = ['appointment_open', 'appointment_cancel'] as
 export const DEFAULT_TRACKER_URL = 'https://tracker-s2s.my.com/v1/customEvent/';
 
 const fieldPath = z.string().min(1, 'a field path must not be empty');
+
+/** Turns a validator that returns a message into a zod refinement that reports it. */
+function reportInvalid(validate: (value: string) => string | undefined) {
+  return (value: string, context: z.RefinementCtx<string>): void => {
+    const message = validate(value);
+    if (message !== undefined) context.addIssue({ code: 'custom', message });
+  };
+}
+
+/** Operators a field condition accepts, listed in the error for an empty condition. */
+const CONDITION_OPERATORS = 'eq, in, regex, contains, exists, gt, gte, lt, lte, not';
 
 /**
  * A condition on one field of a decoded record. A plain scalar means equality; an object holds
@@ -19,8 +37,11 @@ export const fieldConditionSchema = z.union([
   z
     .object({
       eq: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
-      in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
-      regex: z.string().optional(),
+      in: z
+        .array(z.union([z.string(), z.number(), z.boolean()]))
+        .min(1)
+        .optional(),
+      regex: z.string().superRefine(reportInvalid(regexError)).optional(),
       contains: z.string().optional(),
       exists: z.boolean().optional(),
       gt: z.number().optional(),
@@ -30,7 +51,11 @@ export const fieldConditionSchema = z.union([
       not: z.lazy((): z.ZodType => fieldConditionSchema).optional(),
     })
     .strict()
-    .refine((value) => Object.keys(value).length > 0, 'a condition needs at least one operator'),
+    .refine((value) => Object.keys(value).length > 0, {
+      message: `a condition needs at least one operator; allowed: ${CONDITION_OPERATORS}`,
+      // An unknown operator is already reported and removed from the output, so report it once.
+      when: (payload) => payload.issues.length === 0,
+    }),
 ]);
 export type FieldCondition = z.infer<typeof fieldConditionSchema>;
 
@@ -82,7 +107,7 @@ export const ruleSchema = z
     /** Field path of the MAX user id. */
     userId: fieldPath,
     /** Regular expression with one capture group (or a group named `id`) that pulls the id out of a text field. */
-    userIdPattern: z.string().optional(),
+    userIdPattern: z.string().superRefine(reportInvalid(userIdPatternError)).optional(),
     /** Field path of the event time. */
     time: fieldPath.optional(),
     /** Luxon format string for times that are neither epoch numbers nor ISO 8601. */
@@ -106,10 +131,14 @@ export const botSchema = z
     startAt: z.enum(['beginning', 'end']).default('end'),
     format: z.enum(['json', 'docker', 'cri', 'pm2', 'text']).default('json'),
     /** For `format: text`: a regular expression with named groups that become fields. */
-    pattern: z.string().optional(),
+    pattern: z.string().superRefine(reportInvalid(textPatternError)).optional(),
     /** IANA zone for times written without an offset, for example Europe/Moscow. */
-    timezone: z.string().default('UTC'),
-    maxLineBytes: z.number().int().positive().default(1024 * 1024),
+    timezone: z.string().superRefine(reportInvalid(timezoneError)).default('UTC'),
+    maxLineBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     /** Skip lines by a byte search for the rules' literals before parsing JSON. */
     prefilter: z.boolean().default(true),
     rules: z.array(ruleSchema).min(1),
@@ -119,12 +148,27 @@ export type BotConfig = z.infer<typeof botSchema>;
 
 export const trackerSchema = z
   .object({
-    url: z.string().url().default(DEFAULT_TRACKER_URL),
-    appId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/).transform(Number)]),
+    /** Endpoint without `idApp`: the agent appends `?idApp=<appId>` to it. */
+    url: z.string().superRefine(reportInvalid(trackerUrlError)).default(DEFAULT_TRACKER_URL),
+    appId: z.union(
+      [
+        z.number().int().positive(),
+        z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().positive()),
+      ],
+      {
+        error:
+          'expected the app id issued with the credentials: a positive integer such as 1027600',
+      }
+    ),
     token: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
-    region: z.union([z.string().min(1), z.number().transform(String)]),
-    events: z.array(z.string().min(1)).min(1).default([...DEFAULT_EVENT_TYPES]),
+    region: z.union([z.string().min(1), z.number().transform(String)], {
+      error: 'expected the region number issued with the credentials, such as "88"',
+    }),
+    events: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...DEFAULT_EVENT_TYPES]),
     /** Extra PEM bundle trusted for the tracker's TLS certificate, on top of the system roots. */
     caFile: z.string().min(1).optional(),
     timeoutMs: z.number().int().positive().default(10_000),
@@ -192,7 +236,11 @@ export const configSchema = z
     /** How long a partial last line must stay unchanged before it is taken as a whole line. */
     partialLineTimeoutMs: z.number().int().positive().default(5000),
     /** Events dated further ahead than this are flagged. */
-    futureToleranceMs: z.number().int().positive().default(5 * 60_000),
+    futureToleranceMs: z
+      .number()
+      .int()
+      .positive()
+      .default(5 * 60_000),
     /** Events dated further back than this are flagged. */
     maxEventAgeMs: z
       .number()
