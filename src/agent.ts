@@ -8,7 +8,7 @@ import { assessReadiness } from './observability/health.js';
 import { startObservabilityServer } from './observability/http-server.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { openOutbox, type Outbox, type OutboxRecord } from './outbox/outbox.js';
+import { type Outbox, type OutboxRecord, openOutbox } from './outbox/outbox.js';
 import { createLineProcessor } from './rules/line-processor.js';
 import { CheckpointBook } from './state/checkpoint-book.js';
 import { loadState } from './state/checkpoint-store.js';
@@ -84,15 +84,19 @@ export class Agent {
 
     const state = loadState(stateDir, logger);
     this.outbox = openOutbox(stateDir, { maxBytes: config.outbox.maxBytes, logger });
+    this.deadLetters = new DeadLetterWriter(stateDir);
     this.book = new CheckpointBook({
       dir: stateDir,
       files: state.files,
       logger,
-      beforeSave: () => this.outbox.sync(),
+      // Everything queued for the lines behind a checkpoint is durable before the checkpoint is.
+      beforeSave: () => {
+        this.outbox.sync();
+        this.deadLetters.sync();
+      },
       afterSave: () => this.outbox.compact(),
     });
     this.book.reconcile(this.outbox.highWaterMarks());
-    this.deadLetters = new DeadLetterWriter(stateDir);
     this.status = new StatusReporter(stateDir);
 
     this.dispatcher = createDispatcher({
@@ -127,7 +131,12 @@ export class Agent {
     this.flushTimer.unref();
     this.spoolTimer.unref();
     logger.info(
-      { stateDir, bots: config.bots.map((bot) => bot.name), mode: this.options.mode, tracker: config.tracker.url },
+      {
+        stateDir,
+        bots: config.bots.map((bot) => bot.name),
+        mode: this.options.mode,
+        tracker: config.tracker.url,
+      },
       'Agent started.'
     );
   }
@@ -169,7 +178,10 @@ export class Agent {
       try {
         this.book.save();
         if (this.stateError !== null) {
-          this.logger.info({ stateDir: this.config.state.dir }, 'State directory is writable again.');
+          this.logger.info(
+            { stateDir: this.config.state.dir },
+            'State directory is writable again.'
+          );
         }
         this.stateError = null;
       } catch (error) {
@@ -190,7 +202,8 @@ export class Agent {
   private ingestSpool(): void {
     try {
       const moved = this.outbox.ingestSpool();
-      if (moved > 0) this.logger.info({ events: moved }, 'Moved retried dead letters into the outbox.');
+      if (moved > 0)
+        this.logger.info({ events: moved }, 'Moved retried dead letters into the outbox.');
     } catch (error) {
       this.logger.error({ err: error }, 'Reading the spool of retried dead letters failed.');
     }
@@ -262,7 +275,8 @@ export class Agent {
     for (const [name, running] of this.tails) {
       const updated = nextBots.get(name);
       const unchanged = updated && JSON.stringify(updated) === JSON.stringify(running.bot);
-      const processorChanged = JSON.stringify(previous.tracker.events) !== JSON.stringify(next.tracker.events);
+      const processorChanged =
+        JSON.stringify(previous.tracker.events) !== JSON.stringify(next.tracker.events);
       if (unchanged && !processorChanged) continue;
       await running.service.stop();
       this.tails.delete(name);
@@ -289,7 +303,10 @@ export class Agent {
       try {
         this.book.save();
       } catch (error) {
-        this.logger.error({ err: error }, 'Saving checkpoints at shutdown failed; the previous state is kept.');
+        this.logger.error(
+          { err: error },
+          'Saving checkpoints at shutdown failed; the previous state is kept.'
+        );
       }
     }
     if (this.status && this.outbox) this.writeStatus();

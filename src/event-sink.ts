@@ -3,9 +3,12 @@ import type { DeadLetterWriter } from './delivery/dead-letters.js';
 import type { Logger } from './observability/logger.js';
 import { LogRateLimiter } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
-import type { Outbox, OutboxEntry } from './outbox/outbox.js';
+import { type Outbox, type OutboxEntry, OutboxFullError } from './outbox/outbox.js';
 import type { ChunkResult } from './rules/line-processor.js';
-import type { EventSink } from './tail/tail-service.js';
+import type { EventSink } from './tail/sink.js';
+
+/** Interval between attempts to write the outbox again after a failed write such as ENOSPC. */
+const DISK_RETRY_MS = 5000;
 
 /** Optional window on event time, in epoch seconds, used by `backfill`. */
 export interface EventTimeWindow {
@@ -28,20 +31,59 @@ export function createEventSink(options: {
 }): EventSink {
   const { bot, outbox, deadLetters, logger, metrics, window } = options;
   const warnings = new LogRateLimiter();
+  // diskError blocks reading until the next retry; failedCode remembers the failure for its log lines.
+  let diskError: string | null = null;
+  let failedCode: string | null = null;
+
+  /**
+   * Appends to the outbox. A failed write such as ENOSPC pauses reading like a full outbox does:
+   * the tail retries the same lines once `onceSpace` calls back, so nothing is lost.
+   */
+  const appendOrPause = (entries: OutboxEntry[]): void => {
+    try {
+      outbox.append(entries);
+      if (failedCode !== null) {
+        logger.info(
+          { bot: bot.name, code: failedCode },
+          'Outbox writes succeed again; reading resumed.'
+        );
+        failedCode = null;
+      }
+    } catch (error) {
+      if (error instanceof OutboxFullError) throw error;
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+      if (failedCode === null) {
+        logger.error(
+          { bot: bot.name, code, err: error instanceof Error ? error.message : String(error) },
+          `Writing the outbox failed (${code}); reading is paused and retried every ${DISK_RETRY_MS / 1000} s. Free space in state.dir.`
+        );
+      }
+      diskError = code;
+      failedCode = code;
+      throw error;
+    }
+  };
 
   return {
     append(fileKey: string, result: ChunkResult): void {
       const entries: OutboxEntry[] = [];
       for (const found of result.events) {
         const seconds = found.event.timestamp;
-        if (window && (seconds < window.sinceSeconds || (window.untilSeconds !== null && seconds >= window.untilSeconds))) {
+        if (
+          window &&
+          (seconds < window.sinceSeconds ||
+            (window.untilSeconds !== null && seconds >= window.untilSeconds))
+        ) {
           continue;
         }
-        entries.push({ event: found.event, source: { fileKey, offset: found.offset, end: found.end } });
+        entries.push({
+          event: found.event,
+          source: { fileKey, offset: found.offset, end: found.end },
+        });
       }
 
       // The outbox goes first: when it is full it throws, and nothing of this range is recorded.
-      if (entries.length > 0) outbox.append(entries);
+      if (entries.length > 0) appendOrPause(entries);
 
       for (const invalid of result.invalid) {
         deadLetters.write({
@@ -59,7 +101,14 @@ export function createEventSink(options: {
         const suppressed = warnings.take(`invalid:${invalid.rule}`);
         if (suppressed >= 0) {
           logger.warn(
-            { bot: bot.name, file: fileKey, offset: invalid.offset, rule: invalid.rule, reason: invalid.reason, suppressed },
+            {
+              bot: bot.name,
+              file: fileKey,
+              offset: invalid.offset,
+              rule: invalid.rule,
+              reason: invalid.reason,
+              suppressed,
+            },
             'Matched line produced an invalid event; it was moved to the dead letters.'
           );
         }
@@ -71,7 +120,15 @@ export function createEventSink(options: {
         const suppressed = warnings.take(`time:${found.timeSuspect}`);
         if (suppressed >= 0) {
           logger.warn(
-            { bot: bot.name, file: fileKey, offset: found.offset, event: found.event.name, timestamp: found.event.timestamp, reason: found.timeSuspect, suppressed },
+            {
+              bot: bot.name,
+              file: fileKey,
+              offset: found.offset,
+              event: found.event.name,
+              timestamp: found.event.timestamp,
+              reason: found.timeSuspect,
+              suppressed,
+            },
             found.timeSuspect === 'future'
               ? 'Event is dated in the future beyond the tolerance; it is sent as written.'
               : 'Event is older than maxEventAgeMs; it is sent as written.'
@@ -83,10 +140,18 @@ export function createEventSink(options: {
     },
 
     isFull(): boolean {
-      return outbox.isFull();
+      return diskError !== null || outbox.isFull();
     },
 
     onceSpace(callback: () => void): void {
+      if (diskError !== null) {
+        // Clearing the flag lets the retried append run; a new failure sets it again.
+        setTimeout(() => {
+          diskError = null;
+          callback();
+        }, DISK_RETRY_MS).unref();
+        return;
+      }
       outbox.once('space', callback);
     },
   };

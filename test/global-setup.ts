@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 /** Bundle of the CLI that tests run as a real child process, rebuilt from src/ on every run. */
-export const CLI_BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'build-test', 'cli.mjs');
+export const CLI_BUNDLE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'build-test',
+  'cli.mjs'
+);
 
 export default async function setup(): Promise<void> {
   mkdirSync(dirname(CLI_BUNDLE), { recursive: true });

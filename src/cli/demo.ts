@@ -19,7 +19,11 @@ export function registerDemoCommand(program: Command): void {
     .description(
       'Run the agent on config.example.yaml and examples/logs against a built-in mock tracker.'
     )
-    .option('-c, --config <file>', 'configuration to run instead of config.example.yaml', EXAMPLE_CONFIG)
+    .option(
+      '-c, --config <file>',
+      'configuration to run instead of config.example.yaml',
+      EXAMPLE_CONFIG
+    )
     .action(async (options: { config: string }) => {
       if (!existsSync(options.config)) {
         process.stderr.write(`demo: configuration not found: ${options.config}\n`);
@@ -42,16 +46,33 @@ export function registerDemoCommand(program: Command): void {
         token: loaded.token,
       });
       let delivered = 0;
-      tracker.on('event', (received: { body: { customEventName: string; customUserId: string; eventTimestamp: number; customEventParams: { bot_name: string } } }) => {
-        delivered++;
-        const { body } = received;
-        const at = new Date(body.eventTimestamp * 1000).toISOString().replace('T', ' ').replace('.000Z', ' UTC');
-        process.stdout.write(
-          `tracker received  ${body.customEventName.padEnd(20)} user ${body.customUserId.padEnd(20)} at ${at}  bot @${body.customEventParams.bot_name}\n`
-        );
-      });
+      tracker.on(
+        'event',
+        (received: {
+          body: {
+            customEventName: string;
+            customUserId: string;
+            eventTimestamp: number;
+            customEventParams: { bot_name: string };
+          };
+        }) => {
+          delivered++;
+          const { body } = received;
+          const at = new Date(body.eventTimestamp * 1000)
+            .toISOString()
+            .replace('T', ' ')
+            .replace('.000Z', ' UTC');
+          process.stdout.write(
+            `tracker received  ${body.customEventName.padEnd(20)} user ${body.customUserId.padEnd(20)} at ${at}  bot @${body.customEventParams.bot_name}\n`
+          );
+        }
+      );
 
-      const logger = createLogger({ level: 'warn', format: config.log.format, secrets: [loaded.token] });
+      const logger = createLogger({
+        level: 'warn',
+        format: config.log.format,
+        secrets: [loaded.token],
+      });
       process.stdout.write(
         `Mock tracker listening on ${tracker.url} (app ${config.tracker.appId}).\n` +
           `Reading ${config.bots.flatMap((bot) => bot.include).join(', ')} with state in ${config.state.dir}.\n\n`

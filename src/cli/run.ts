@@ -67,11 +67,17 @@ export function registerRunCommand(program: Command): void {
     });
 }
 
-async function startOrExit(loaded: LoadedConfig, logger: Logger, mode: 'follow' | 'once'): Promise<Agent> {
+async function startOrExit(
+  loaded: LoadedConfig,
+  logger: Logger,
+  mode: 'follow' | 'once'
+): Promise<Agent> {
   try {
     return await Agent.start({ loaded, logger, mode });
   } catch (error) {
-    const message = maskSecrets(error instanceof Error ? error.message : String(error), [loaded.token]);
+    const message = maskSecrets(error instanceof Error ? error.message : String(error), [
+      loaded.token,
+    ]);
     logger.fatal({ err: message }, 'Agent could not start.');
     process.stderr.write(`mfc-events-agent: ${message}\n`);
     process.exit(1);
@@ -111,7 +117,8 @@ export function handleSignals(agent: Agent, logger: Logger, configPath: string):
 /** Logs an unexpected crash without the token, then exits 1 so systemd or pm2 restarts the agent. */
 export function installCrashHandlers(logger: Logger, token: string): void {
   const crash = (error: unknown) => {
-    const message = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+    const message =
+      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
     logger.fatal({ err: maskSecrets(message, [token]) }, 'Unexpected error; exiting.');
     process.exit(1);
   };
@@ -122,7 +129,9 @@ export function installCrashHandlers(logger: Logger, token: string): void {
 export function parsePositiveInteger(value: string, option: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) {
-    throw new Error(`${option}: invalid value '${value}'; expected a positive whole number of milliseconds`);
+    throw new Error(
+      `${option}: invalid value '${value}'; expected a positive whole number of milliseconds`
+    );
   }
   return parsed;
 }

@@ -47,7 +47,8 @@ describe('crash safety', () => {
       const roll = random();
       if (roll < 0.1) return { status: 500, body: '{"error": "Internal Server Error"}' };
       if (roll < 0.15) return 'drop';
-      if (roll < 0.3) return { status: 200, body: '{"message":"OK"}', delayMs: 50 + Math.floor(random() * 150) };
+      if (roll < 0.3)
+        return { status: 200, body: '{"message":"OK"}', delayMs: 50 + Math.floor(random() * 150) };
       return { status: 200, body: '{"message":"OK"}' };
     };
     const dir = makeTempDir('crash');
@@ -58,7 +59,15 @@ describe('crash safety', () => {
       trackerUrl: tracker.url,
       logGlob: join(dir, 'logs', '*.log'),
       stateDir: join(dir, 'state'),
-      extra: { delivery: { concurrency, maxRequestsPerSecond: 1000, initialBackoffMs: 20, maxBackoffMs: 200, probeIntervalMs: 200 } },
+      extra: {
+        delivery: {
+          concurrency,
+          maxRequestsPerSecond: 1000,
+          initialBackoffMs: 20,
+          maxBackoffMs: 200,
+          probeIntervalMs: 200,
+        },
+      },
     });
 
     let written = 0;

@@ -1,4 +1,12 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -45,7 +53,11 @@ describe('tracker outage', () => {
     const stateDir = join(dir, 'state');
     const log = join(logs, 'bot.log');
     writeFileSync(log, '');
-    const config = writeAgentConfig(dir, { trackerUrl: url, logGlob: join(logs, '*.log'), stateDir });
+    const config = writeAgentConfig(dir, {
+      trackerUrl: url,
+      logGlob: join(logs, '*.log'),
+      stateDir,
+    });
     agent = startCli(['run', '--config', config]);
 
     let text = '';

@@ -46,7 +46,11 @@ describe('agent restart', () => {
     mkdirSync(join(dir, 'logs'));
     log = join(dir, 'logs', 'bot.log');
     writeFileSync(log, '');
-    config = writeAgentConfig(dir, { trackerUrl: tracker.url, logGlob: join(dir, 'logs', '*.log'), stateDir: join(dir, 'state') });
+    config = writeAgentConfig(dir, {
+      trackerUrl: tracker.url,
+      logGlob: join(dir, 'logs', '*.log'),
+      stateDir: join(dir, 'state'),
+    });
   });
 
   afterEach(async () => {

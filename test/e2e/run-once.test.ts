@@ -37,7 +37,11 @@ describe('run --once', () => {
     );
     appendFileSync(log, appointmentLine(2, 'cancelled', '9007199254740993'));
     appendFileSync(log, noiseLine(2));
-    const config = writeAgentConfig(dir, { trackerUrl: tracker.url, logGlob: join(dir, 'logs', '*.log'), stateDir: join(dir, 'state') });
+    const config = writeAgentConfig(dir, {
+      trackerUrl: tracker.url,
+      logGlob: join(dir, 'logs', '*.log'),
+      stateDir: join(dir, 'state'),
+    });
 
     const agent = startCli(['run', '--config', config, '--once']);
     const { code } = await agent.exited;
@@ -58,7 +62,11 @@ describe('run --once', () => {
   it('sends nothing twice on a second run', async () => {
     const log = join(dir, 'logs', 'bot.log');
     writeFileSync(log, appointmentLine(1) + appointmentLine(2));
-    const config = writeAgentConfig(dir, { trackerUrl: tracker.url, logGlob: join(dir, 'logs', '*.log'), stateDir: join(dir, 'state') });
+    const config = writeAgentConfig(dir, {
+      trackerUrl: tracker.url,
+      logGlob: join(dir, 'logs', '*.log'),
+      stateDir: join(dir, 'state'),
+    });
 
     expect((await startCli(['run', '--config', config, '--once']).exited).code).toBe(0);
     appendFileSync(log, appointmentLine(3));
@@ -74,7 +82,11 @@ describe('run --once', () => {
   it('exits non-zero when the token is rejected', async () => {
     tracker.answer = () => ({ status: 403, body: '{"error": "Forbidden"}' });
     writeFileSync(join(dir, 'logs', 'bot.log'), appointmentLine(1));
-    const config = writeAgentConfig(dir, { trackerUrl: tracker.url, logGlob: join(dir, 'logs', '*.log'), stateDir: join(dir, 'state') });
+    const config = writeAgentConfig(dir, {
+      trackerUrl: tracker.url,
+      logGlob: join(dir, 'logs', '*.log'),
+      stateDir: join(dir, 'state'),
+    });
 
     const agent = startCli(['run', '--config', config, '--once']);
     const { code } = await agent.exited;

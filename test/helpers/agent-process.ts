@@ -16,12 +16,24 @@ export function makeTempDir(prefix: string): string {
 /** Writes a configuration for one bot reading `logGlob` and delivering to `trackerUrl`. */
 export function writeAgentConfig(
   dir: string,
-  options: { trackerUrl: string; logGlob: string; stateDir: string; extra?: Record<string, unknown>; bot?: Record<string, unknown> }
+  options: {
+    trackerUrl: string;
+    logGlob: string;
+    stateDir: string;
+    extra?: Record<string, unknown>;
+    bot?: Record<string, unknown>;
+  }
 ): string {
   const config = {
     tracker: { url: options.trackerUrl, appId: TEST_APP_ID, token: TEST_TOKEN, region: '88' },
     state: { dir: options.stateDir, flushIntervalMs: 200 },
-    delivery: { concurrency: 4, maxRequestsPerSecond: 1000, initialBackoffMs: 50, maxBackoffMs: 500, probeIntervalMs: 300 },
+    delivery: {
+      concurrency: 4,
+      maxRequestsPerSecond: 1000,
+      initialBackoffMs: 50,
+      maxBackoffMs: 500,
+      probeIntervalMs: 300,
+    },
     partialLineTimeoutMs: 500,
     log: { level: 'info', format: 'json' },
     ...options.extra,
@@ -31,8 +43,18 @@ export function writeAgentConfig(
         include: [options.logGlob],
         startAt: 'beginning',
         rules: [
-          { event: 'appointment_open', when: { msg: 'appointment created' }, userId: 'userId', time: 'time' },
-          { event: 'appointment_cancel', when: { msg: 'appointment cancelled' }, userId: 'userId', time: 'time' },
+          {
+            event: 'appointment_open',
+            when: { msg: 'appointment created' },
+            userId: 'userId',
+            time: 'time',
+          },
+          {
+            event: 'appointment_cancel',
+            when: { msg: 'appointment cancelled' },
+            userId: 'userId',
+            time: 'time',
+          },
         ],
         ...options.bot,
       },
@@ -44,7 +66,11 @@ export function writeAgentConfig(
 }
 
 /** A pino-style bot line; `n` makes every event distinguishable through its user id. */
-export function appointmentLine(n: number, kind: 'created' | 'cancelled' = 'created', userId?: string): string {
+export function appointmentLine(
+  n: number,
+  kind: 'created' | 'cancelled' = 'created',
+  userId?: string
+): string {
   const id = userId ?? String(1_000_000 + n);
   const time = 1_796_000_000_000 + n * 1000;
   return `{"level":30,"time":${time},"pid":2211,"hostname":"mfc-bot-1","msg":"appointment ${kind}","userId":${id},"chatId":${id},"service":"Замена паспорта РФ","seq":${n}}\n`;
@@ -80,10 +106,15 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): AgentProc
 }
 
 /** Polls `check` every 20 ms until it returns true, or fails after `timeoutMs` with `what`. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(
+  check: () => boolean,
+  what: string,
+  timeoutMs = 20_000
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

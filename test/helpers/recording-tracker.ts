@@ -10,7 +10,9 @@ export interface RecordedRequest {
   at: number;
 }
 
-export type Answer = { status: number; body: string; headers?: Record<string, string>; delayMs?: number } | 'drop';
+export type Answer =
+  | { status: number; body: string; headers?: Record<string, string>; delayMs?: number }
+  | 'drop';
 
 /**
  * A tracker stand-in for process tests, independent of the agent's own mock tracker: it records
@@ -20,7 +22,10 @@ export class RecordingTracker {
   readonly requests: RecordedRequest[] = [];
   /** Requests answered 200, in order of arrival. */
   readonly accepted: RecordedRequest[] = [];
-  answer: (request: RecordedRequest, index: number) => Answer = () => ({ status: 200, body: '{"message":"OK"}' });
+  answer: (request: RecordedRequest, index: number) => Answer = () => ({
+    status: 200,
+    body: '{"message":"OK"}',
+  });
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -82,7 +87,10 @@ export class RecordingTracker {
       }
       const send = () => {
         if (answer.status === 200) this.accepted.push(recorded);
-        response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+        response.writeHead(answer.status, {
+          'content-type': 'application/json',
+          ...answer.headers,
+        });
         response.end(answer.body);
       };
       if (answer.delayMs) setTimeout(send, answer.delayMs);
