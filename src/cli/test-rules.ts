@@ -136,7 +136,10 @@ async function explainStream(
   output: { write(text: string): unknown }
 ): Promise<void> {
   let lineNumber = 0;
-  for await (const line of input.pipe(split2()) as AsyncIterable<string>) {
+  const lines = input.pipe(split2());
+  // pipe() does not forward errors, so a read error would leave the iteration waiting forever.
+  input.on('error', (error) => lines.destroy(error));
+  for await (const line of lines as AsyncIterable<string>) {
     lineNumber++;
     const where = label === null ? `${lineNumber}` : `${label}:${lineNumber}`;
     for (const verdict of tester.explainLine(line)) {
