@@ -5,7 +5,7 @@ import type { AgentConfig, BotConfig } from '../config/schema.js';
 import { buildRequestBody } from '../events/event.js';
 import { type LineVerdict, RuleTester } from '../rules/rule-tester.js';
 
-/** What `test-rules` needs from the program, with its outputs replaceable in tests. */
+/** Dependencies of `test-rules`: the config loader, and outputs that tests can replace. */
 export interface TestRulesCommandDeps {
   loadConfig: (path: string) => Promise<{ config: AgentConfig }>;
   /** Destination of the report, standard output by default. */

@@ -5,8 +5,8 @@ import type { FormatDecoder } from './record.js';
 
 /**
  * Decodes Docker's json-file lines, `{"log":"...\n","stream":"stdout","time":"..."}`. The bot
- * line is `log` without its trailing newline; a `log` without one is a part of a line longer
- * than 16 KiB that Docker split, and parts are joined per stream until one ends with `\n`.
+ * line is `log` without its trailing newline. Docker splits lines longer than 16 KiB, so a
+ * `log` without a newline is a part, and parts are joined per stream until one ends with `\n`.
  * A non-JSON bot line becomes the record `{ log, stream, time }`.
  */
 export function createDockerDecoder(maxLineChars: number): FormatDecoder {

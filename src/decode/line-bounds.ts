@@ -1,4 +1,4 @@
-/** The part of a line that holds content, as indexes into a buffer. */
+/** Content bounds of a line, as indexes into a buffer. */
 export interface LineContent {
   start: number;
   stop: number;

@@ -17,7 +17,7 @@ export interface DecodedRecord {
   end: number;
 }
 
-/** What one log line was, for the line counters. */
+/** Decoding result of one log line, for the line counters. */
 export type DecodeStatus = 'decoded' | 'not_json';
 
 /**

@@ -1,6 +1,6 @@
 import { DateTime, FixedOffsetZone, IANAZone, type Zone } from 'luxon';
 
-/** How times without an offset and in custom formats are read. */
+/** Settings for times written without an offset or in a custom format. */
 export interface TimeOptions {
   /** IANA zone for times written without an offset, for example `Europe/Moscow`. */
   timezone: string;
@@ -20,8 +20,8 @@ const DAY_FIRST =
   /^(\d{2})\.(\d{2})\.(\d{4})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
- * Parses an event time into epoch milliseconds, or returns null when the value holds no usable
- * time. Accepts epoch numbers and digit strings in seconds, milliseconds, microseconds or
+ * Parses an event time into epoch milliseconds, or returns null when the value contains no
+ * usable time. Accepts epoch numbers and digit strings in seconds, milliseconds, microseconds or
  * nanoseconds (chosen by magnitude), ISO 8601 / RFC 3339 with or without an offset, day-first
  * dotted dates, RFC 2822 and HTTP dates, and `timeFormat`. Times without an offset are read in
  * `timezone`.
@@ -69,7 +69,7 @@ export function toUnixSeconds(epochMs: number): number {
   return Math.floor(epochMs / 1000);
 }
 
-/** Returns true when `timezone` is an IANA zone name luxon knows, such as `Europe/Moscow`. */
+/** Returns true when luxon accepts `timezone` as an IANA zone name, such as `Europe/Moscow`. */
 export function isValidTimezone(timezone: string): boolean {
   return zoneOf(timezone) !== null;
 }

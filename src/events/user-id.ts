@@ -1,7 +1,7 @@
 /** The outcome of reading a user id: its exact decimal digits, or why the value is unusable. */
 export type UserIdResult = { ok: true; userId: string } | { ok: false; reason: string };
 
-/** How a user id is read from a record value. */
+/** Settings for reading a user id from a record value. */
 export interface UserIdOptions {
   /** The rule's field path, named in error reasons. */
   path: string;

@@ -9,7 +9,7 @@ type Scalar = string | number | boolean | null;
  */
 export interface ValueMatcher {
   test(value: unknown): boolean;
-  /** What the condition expects, for example `"appointment created"` or `> 5`. */
+  /** Expected value in words, for example `"appointment created"` or `a number > 5`. */
   readonly expectation: string;
 }
 

@@ -1,10 +1,11 @@
 /**
- * Returns the byte sequences of which at least one appears, unchanged, in any JSON line whose
- * decoded string contains `value`; null when `value` gives none (empty, or only characters an
- * encoder may escape). The sequence is the longest run of characters JSON encoders write
- * as they are. A run with non-ASCII characters comes in three forms: raw UTF-8
- * (`JSON.stringify`, Go, Java), `\uXXXX` with lowercase hex (Python's `ensure_ascii`), and
- * with uppercase hex.
+ * Returns byte sequences such that any JSON line whose decoded string contains `value` contains
+ * at least one of them. Returns null when `value` gives none, because it is empty or has only
+ * characters an encoder may escape.
+ *
+ * The sequence is the longest run of characters that JSON encoders write unchanged. A run with
+ * non-ASCII characters comes in three forms: raw UTF-8 (`JSON.stringify`, Go, Java), `\uXXXX`
+ * with lowercase hex (Python's `ensure_ascii`), and `\uXXXX` with uppercase hex.
  */
 export function jsonLiteralsOf(value: string): Buffer[] | null {
   let best: Buffer[] | null = null;

@@ -31,7 +31,7 @@ export interface LineInvalid {
   timestamp?: number;
 }
 
-/** What one call of `process` found, with the counters for metrics. */
+/** Events and invalid matches found by one `process` call, with the counters for metrics. */
 export interface ChunkResult {
   events: LineEvent[];
   invalid: LineInvalid[];
@@ -48,7 +48,7 @@ export interface ChunkResult {
 /** Turns the byte ranges of one file into events; one processor per open file. */
 export interface LineProcessor {
   /**
-   * Processes `buf[start, end)`, which holds whole lines: `buf[end - 1]` is `\n` unless `final`
+   * Processes `buf[start, end)`, which contains whole lines: `buf[end - 1]` is `\n` unless `final`
    * says the range ends with a complete last line without one. `fileOffset` is the file
    * offset of `buf[start]`.
    */

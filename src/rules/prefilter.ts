@@ -54,11 +54,13 @@ export function findCandidateLines(prefilter: Prefilter, view: Buffer): number[]
 }
 
 function dedupeSorted(values: number[]): number[] {
-  let kept = 0;
+  let uniqueCount = 0;
   for (let index = 0; index < values.length; index++) {
-    if (kept === 0 || values[index] !== values[kept - 1]) values[kept++] = values[index]!;
+    if (uniqueCount === 0 || values[index] !== values[uniqueCount - 1]) {
+      values[uniqueCount++] = values[index]!;
+    }
   }
-  values.length = kept;
+  values.length = uniqueCount;
   return values;
 }
 
@@ -115,11 +117,11 @@ function strongest(choices: Literals[]): Literals {
 /** Drops repeats and every literal that contains another one, since the shorter finds it too. */
 function minimalLiterals(literals: Buffer[]): Buffer[] {
   const unique = [...new Map(literals.map((literal) => [literal.toString('latin1'), literal]))];
-  const kept: Buffer[] = [];
+  const minimal: Buffer[] = [];
   for (const [key, literal] of unique) {
     // Keys are distinct, so another key inside this one is strictly shorter.
     const redundant = unique.some(([otherKey]) => otherKey !== key && key.includes(otherKey));
-    if (!redundant) kept.push(literal);
+    if (!redundant) minimal.push(literal);
   }
-  return kept;
+  return minimal;
 }

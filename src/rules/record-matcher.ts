@@ -26,7 +26,7 @@ export interface InvalidMatch {
   timestamp?: number;
 }
 
-/** What the rules made of one record. */
+/** Result of the rules on one record: an event, an invalid match, or no match. */
 export type RecordOutcome =
   | { kind: 'event'; rule: CompiledRule; event: TrackerEvent; timeSuspect?: 'future' | 'old' }
   | { kind: 'invalid'; rule: CompiledRule; invalid: InvalidMatch }

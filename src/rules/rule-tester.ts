@@ -5,7 +5,7 @@ import type { TrackerEvent } from '../events/event.js';
 import { type CompiledBot, compileBot } from './compile-bot.js';
 import { buildOutcome, fieldsForRule, type MatchContext } from './record-matcher.js';
 
-/** Why a line gave or did not give an event, as the rule tester reports it. */
+/** Verdict on one line or record: the event it gives, or the reason it gives none. */
 export type LineVerdict =
   | { kind: 'blank' }
   | { kind: 'not_json' }

@@ -2,7 +2,7 @@ import type { FieldCondition, WhenBlock } from '../config/schema.js';
 import { compileFieldCondition, describeFailure, type ValueMatcher } from './condition.js';
 import { compileFieldPath, type FieldPath, getAtPath } from './field-path.js';
 
-/** How a record fared against a block, for the rule tester's nearest-rule report. */
+/** Result of a block on a record, for the rule tester's nearest-rule report. */
 export interface Explanation {
   /** Whether the whole block holds. */
   matched: boolean;

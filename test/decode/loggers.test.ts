@@ -9,7 +9,7 @@ import {
   utcSeconds,
 } from '../rules/support.js';
 
-// Every fixture holds the same two appointment events: booked at 14:08:23 and cancelled at
+// Every fixture contains the same two appointment events: booked at 14:08:23 and cancelled at
 // 14:10:05 Moscow time (11:08:23 and 11:10:05 UTC) by user 1806953.
 const OPEN = expectedBody('1806953', 'appointment_open', utcSeconds(18, 11, 8, 23));
 const CANCEL = expectedBody('1806953', 'appointment_cancel', utcSeconds(18, 11, 10, 5));

@@ -7,7 +7,7 @@ const record = {
   msg: 'appointment created',
   level: 30,
   ok: true,
-  gone: null,
+  removed: null,
   text: 'Запись на приём создана',
   items: [{ id: 7 }, { id: 8, tags: ['a', 'b'] }],
   'user.id': 1806953,
@@ -42,11 +42,11 @@ describe('field paths', () => {
 });
 
 describe('when blocks', () => {
-  const holds: [string, WhenBlock][] = [
+  const matching: [string, WhenBlock][] = [
     ['plain equality', { msg: 'appointment created' }],
     ['eq operator', { level: { eq: 30 } }],
     ['boolean equality', { ok: true }],
-    ['null equality', { gone: null }],
+    ['null equality', { removed: null }],
     ['in list', { level: { in: [20, 30] } }],
     ['regex', { msg: { regex: '^appointment (created|cancelled)$' } }],
     ['regex on number', { level: { regex: '^3' } }],
@@ -61,14 +61,14 @@ describe('when blocks', () => {
     ['not block', { not: { msg: 'update received' } }],
     ['nested combinators', { any: [{ not: { level: 30 } }, { all: [{ ok: true }] }] }],
   ];
-  for (const [name, block] of holds) {
-    it(`holds on ${name}`, () => {
+  for (const [name, block] of matching) {
+    it(`matches on ${name}`, () => {
       expect(compileWhen(block, 'test').test(record)).toBe(true);
       expect(compileWhen(block, 'test').explain(record).matched).toBe(true);
     });
   }
 
-  const fails: [string, WhenBlock, string][] = [
+  const failing: [string, WhenBlock, string][] = [
     [
       'plain equality',
       { msg: 'update received' },
@@ -96,7 +96,7 @@ describe('when blocks', () => {
       'level: expected 40, got 30',
     ],
   ];
-  for (const [name, block, failure] of fails) {
+  for (const [name, block, failure] of failing) {
     it(`fails on ${name}`, () => {
       const check = compileWhen(block, 'test');
       expect(check.test(record)).toBe(false);

@@ -42,7 +42,7 @@ export interface FileResult {
 
 /**
  * Reads a real file in chunks of `chunkBytes` cut after the last newline, as the tail stage
- * does, and feeds them to a fresh processor; the last line without a newline is final.
+ * does, and feeds them to a fresh processor. A last line without a newline is passed as final.
  */
 export function processFile(bot: BotConfig, file: string, chunkBytes = 64 * 1024): FileResult {
   const processor = createLineProcessor(bot, processorOptions());
@@ -67,11 +67,11 @@ export function processFile(bot: BotConfig, file: string, chunkBytes = 64 * 1024
   try {
     let buf = Buffer.alloc(chunkBytes);
     let fileOffset = 0;
-    let held = 0;
+    let carried = 0;
     for (;;) {
-      if (held === buf.length) buf = Buffer.concat([buf, Buffer.alloc(buf.length)]);
-      const read = fs.readSync(fd, buf, held, buf.length - held, fileOffset + held);
-      const length = held + read;
+      if (carried === buf.length) buf = Buffer.concat([buf, Buffer.alloc(buf.length)]);
+      const read = fs.readSync(fd, buf, carried, buf.length - carried, fileOffset + carried);
+      const length = carried + read;
       if (read === 0) {
         if (length > 0) add(processor.process(buf, 0, length, fileOffset, true));
         break;
@@ -79,7 +79,7 @@ export function processFile(bot: BotConfig, file: string, chunkBytes = 64 * 1024
       const cut = buf.lastIndexOf(0x0a, length - 1) + 1;
       if (cut > 0) add(processor.process(buf, 0, cut, fileOffset));
       buf.copy(buf, 0, cut, length);
-      held = length - cut;
+      carried = length - cut;
       fileOffset += cut;
     }
   } finally {
@@ -101,7 +101,7 @@ export function bodiesOf(events: readonly LineEvent[]): string[] {
   return events.map((lineEvent) => buildRequestBody(lineEvent.event, REGION));
 }
 
-/** The request body the tracker contract prescribes, written out by hand. */
+/** Writes out by hand the request body that the tracker contract prescribes. */
 export function expectedBody(userId: string, name: string, unixSeconds: number): string {
   return (
     `{"customUserId":"${userId}","customEventName":"${name}",` +
