@@ -141,6 +141,7 @@ async function explainStream(
   input.on('error', (error) => lines.destroy(error));
   for await (const line of lines as AsyncIterable<string>) {
     lineNumber++;
+    report.countLine();
     const where = label === null ? `${lineNumber}` : `${label}:${lineNumber}`;
     for (const verdict of tester.explainLine(line)) {
       output.write(report.add(where, lineNumber, label, verdict));
@@ -178,7 +179,8 @@ class Report {
     const list = (map: Map<string, number>) =>
       map.size === 0 ? 'none' : [...map].map(([key, count]) => `${key} ${count}`).join(', ');
     return (
-      `summary: ${this.lines} lines\n` +
+      'summary:\n' +
+      `  lines: ${this.lines}\n` +
       `  events: ${list(this.events)}\n` +
       `  invalid: ${this.invalid}\n` +
       `  time suspect: ${this.timeSuspect}\n` +
@@ -186,8 +188,12 @@ class Report {
     );
   }
 
+  /** Counts one input line; a pm2 line may give several verdicts and a partial line none. */
+  countLine(): void {
+    this.lines++;
+  }
+
   private count(verdict: LineVerdict): void {
-    if (verdict.kind !== 'partial') this.lines++;
     if (verdict.kind === 'event') {
       this.events.set(verdict.event.name, (this.events.get(verdict.event.name) ?? 0) + 1);
       if (verdict.timeSuspect !== undefined) this.timeSuspect++;

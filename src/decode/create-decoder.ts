@@ -8,7 +8,8 @@ import { createTextDecoder } from './text-decoder.js';
 
 /**
  * Creates the decoder of one file in the bot's format. `textPattern` is required for the
- * `text` format. Joined multi-part lines are limited to `maxLineBytes` characters.
+ * `text` format. Joined multi-part lines are limited to `maxLineBytes` UTF-16 characters, an
+ * approximation of bytes that is exact for ASCII.
  */
 export function createFormatDecoder(bot: BotConfig, textPattern?: RegExp): FormatDecoder {
   const maxLineChars = bot.maxLineBytes ?? 1024 * 1024;

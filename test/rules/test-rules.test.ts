@@ -95,7 +95,8 @@ describe('test-rules command', () => {
       `5: no rule matched; nearest rule 'cancel': level: expected 30, got 40`,
       "6: rule 'appointment_open#0' matched, but invalid user id: 'userId' is a negative number",
       "7: rule 'cancel' matched, but invalid time: 'time' is a string that is not an epoch number or ISO 8601; set timeFormat for other formats",
-      'summary: 7 lines',
+      'summary:',
+      '  lines: 7',
       '  events: appointment_open 1',
       '  invalid: 2',
       '  time suspect: 0',
@@ -200,5 +201,27 @@ describe('test-rules command', () => {
       '1: part of a longer line, joined with the next lines',
       `2: rule 'appointment_open#0' -> ${expectedBody('1806953', 'appointment_open', TIME)}`,
     ]);
+  });
+});
+
+describe('test-rules with pm2', () => {
+  it('counts input lines once', async () => {
+    const pm2 = BOT.replace('include:', 'format: pm2\n    include:');
+    const config = writeConfig(pm2);
+    const message = `${LOG_LINES[0]}\n${LOG_LINES[1]}\n`;
+    const record = JSON.stringify({
+      message,
+      timestamp: '2026-03-18T11:08:24Z',
+      type: 'out',
+      process_id: 0,
+      app_name: 'bot',
+    });
+    const { output } = await runCommand(['--config', config, writeLog([record])]);
+    const lines = output.split('\n');
+    expect(lines[0]).toBe(
+      `1: rule 'appointment_open#0' -> ${expectedBody('1806953', 'appointment_open', TIME)}`
+    );
+    expect(lines[1]).toMatch(/^1: no rule matched; nearest rule 'cancel'/);
+    expect(lines[3]).toBe('  lines: 1');
   });
 });
