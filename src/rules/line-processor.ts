@@ -62,6 +62,8 @@ export interface LineProcessor {
   /**
    * File offset of the first line of a record still being assembled (docker and cri partial
    * lines, pm2 chunks), or null. The checkpoint never moves past it.
+   * NOTE: events of other streams, or of earlier lines in the same pm2 chunk, may end past this
+   * offset, so a restart reads their lines again and the outbox must drop the repeats.
    */
   pendingOffset(): number | null;
   /** Forgets assembled state, after a truncation. */
