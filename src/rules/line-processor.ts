@@ -49,7 +49,7 @@ export interface ChunkResult {
 export interface LineProcessor {
   /**
    * Processes `buf[start, end)`, which contains whole lines: `buf[end - 1]` is `\n` unless `final`
-   * says the range ends with a complete last line without one. `fileOffset` is the file
+   * marks that the range ends with a complete last line without one. `fileOffset` is the file
    * offset of `buf[start]`.
    */
   process(
