@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -72,4 +73,43 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Starts `node bundle ...args`, waits until it writes `ready` to stdout (unless `killEarly`), lets
+ * it run `runMs` more, and kills it with SIGKILL. Returns its stderr for failure messages.
+ */
+export async function runAndKill(
+  bundle: string,
+  args: string[],
+  runMs: number,
+  killEarly = false
+): Promise<string> {
+  const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (!killEarly) {
+    // Settling is once only, so the rejection on the later kill is ignored.
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`child exited before it was ready: ${stderr}`)));
+    });
+  }
+  await sleep(runMs);
+  child.kill('SIGKILL');
+  await exited;
+  return stderr;
+}
+
+/** Returns the complete lines of a file; a last line cut short by a kill is left out. */
+export function completeLines(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  lines.pop();
+  return lines;
 }
