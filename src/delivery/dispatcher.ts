@@ -1,53 +1,20 @@
 import type { DeliveryConfig, TrackerConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Outbox, OutboxRecord } from '../outbox/outbox.js';
 import { type AnswerDecision, classifyAnswer, describePause } from './answer-policy.js';
-import type { DeadLetterWriter } from './dead-letters.js';
 import { type DeliveryHealth, DeliveryState } from './delivery-state.js';
+import type { DeliveryOutbox, Dispatcher, DispatcherOptions } from './dispatcher-types.js';
 import { type DrainResult, DrainWaiters } from './drain-waiters.js';
 import { type HeldRecord, HeldRecords } from './held-records.js';
+import { InFlightRequests } from './in-flight.js';
 import { OneShotTimer } from './one-shot-timer.js';
 import { type DeadLetterAnswer, OutcomeRecorder } from './outcomes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { createSender, type Sender, type SendResult, type TrackerAnswer } from './sender.js';
 
 export type { DeliveryHealth } from './delivery-state.js';
+export type { DeliveryOutbox, Dispatcher, DispatcherOptions } from './dispatcher-types.js';
 export type { DrainResult } from './drain-waiters.js';
-
-/** Sends the outbox's events to the tracker and records the outcome of each. */
-export interface Dispatcher {
-  start(): void;
-  /**
-   * Resolves when the outbox is empty and nothing is in flight; resolves `{ ok: false, reason }`
-   * as soon as delivery pauses on a rejection, or when `giveUpAfterMs` of consecutive transient
-   * failures have passed (used by `run --once`).
-   */
-  drained(options?: { giveUpAfterMs?: number }): Promise<DrainResult>;
-  /** Stops taking records, waits up to timeoutMs for requests in flight, then aborts them (an aborted request stays in the outbox). */
-  stop(timeoutMs: number): Promise<void>;
-  health(): DeliveryHealth;
-  /** New tracker settings or token after a reload: a paused dispatcher probes at once. */
-  reconfigure(tracker: TrackerConfig, token: string, delivery: DeliveryConfig): void;
-}
-
-/** The part of the outbox that delivery uses; it emits `append` when records arrive. */
-export type DeliveryOutbox = Pick<
-  Outbox,
-  'take' | 'acknowledge' | 'markDead' | 'stats' | 'on' | 'off'
->;
-
-export interface DispatcherOptions {
-  outbox: DeliveryOutbox;
-  tracker: TrackerConfig;
-  token: string;
-  delivery: DeliveryConfig;
-  deadLetters: Pick<DeadLetterWriter, 'write'>;
-  logger: Logger;
-  metrics: Metrics;
-  /** Called for every acknowledged record, after the outbox recorded it. */
-  onAcknowledged?: (record: OutboxRecord) => void;
-}
 
 /** How often the outbox gauges are refreshed, in ms. */
 const OUTBOX_GAUGE_INTERVAL_MS = 1000;
@@ -83,10 +50,7 @@ class OutboxDispatcher implements Dispatcher {
   private readonly waiters = new DrainWaiters(() => this.settleWaiters());
   private readonly outcomes: OutcomeRecorder;
   private readonly held: HeldRecords;
-  private readonly inFlight = new Map<
-    number,
-    { controller: AbortController; done: Promise<void> }
-  >();
+  private readonly inFlight = new InFlightRequests();
   private readonly pumpTimer = new OneShotTimer(() => this.pump());
   private readonly probeTimer = new OneShotTimer(() => this.probe());
   private probeInFlight = false;
@@ -163,18 +127,7 @@ class OutboxDispatcher implements Dispatcher {
   private async shutdown(timeoutMs: number): Promise<void> {
     this.outbox.off('append', this.onAppend);
     this.clearTimers();
-    const pending = [...this.inFlight.values()];
-    if (pending.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      await Promise.race([Promise.all(pending.map((request) => request.done)), timeout]);
-      clearTimeout(timer);
-    }
-    const aborted = this.inFlight.size;
-    for (const request of this.inFlight.values()) request.controller.abort();
-    await Promise.all([...this.inFlight.values()].map((request) => request.done));
+    const aborted = await this.inFlight.finish(timeoutMs);
     this.held.clear();
     await this.sender.close().catch(() => undefined);
     this.waiters.resolveAll({ ok: false, reason: 'delivery stopped before the outbox was empty' });
@@ -227,7 +180,7 @@ class OutboxDispatcher implements Dispatcher {
       .catch((error: unknown) => {
         this.logger.error({ seq: record.seq, err: error }, 'Handling a tracker response failed.');
       });
-    this.inFlight.set(record.seq, { controller, done });
+    this.inFlight.add(record.seq, controller, done);
   }
 
   private handleResult(attempt: Attempt, result: SendResult): void {

@@ -224,6 +224,41 @@ describe('dispatcher dead letters', () => {
   });
 });
 
+describe('dispatcher failures', () => {
+  it('keeps an event when dead-lettering fails', async () => {
+    harness = await Harness.start({
+      events: [makeEvent(1)],
+      respond: () => ({ status: 400, body: { error: 'Bad Request' } }),
+    });
+    // A closed writer throws on write, as a full or read-only disk would.
+    harness.deadLetters.close();
+    harness.dispatcher.start();
+
+    await waitFor(() => harness?.dispatcher.health().state === 'retrying', 5000, 'retrying');
+    const failures = harness.logs
+      .at(50)
+      .filter((line) => String(line.msg).includes('Writing a dead letter failed'));
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(failures[0]?.seq).toBe(1);
+    expect(harness.outbox.stats().events).toBe(1);
+    await harness.dispatcher.stop(1000);
+    expect(harness.reopenPending()).toEqual([makeEvent(1)]);
+  });
+
+  it('updates the outbox gauges', async () => {
+    harness = await Harness.start({
+      events: events(3),
+      respond: () => ({ status: 403, body: { error: 'Forbidden' } }),
+    });
+    harness.dispatcher.start();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    expect(await harness.metric('outbox_events')).toBe(3);
+    expect(await harness.metric('outbox_bytes')).toBeGreaterThan(0);
+    expect(await harness.metric('outbox_oldest_age_seconds')).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('dispatcher pauses', () => {
   it('pauses on 403 and resumes', async () => {
     let accept = false;
@@ -312,6 +347,25 @@ describe('dispatcher pauses', () => {
     expect(await harness.dispatcher.drained()).toEqual({ ok: true });
     expect(harness.tracker.received).toHaveLength(2);
     expect(harness.logs.text).not.toContain('wrong-token-0000');
+  });
+});
+
+describe('dispatcher reload', () => {
+  it('ignores a 403 sent before reload', async () => {
+    harness = await Harness.start({
+      events: [makeEvent(1)],
+      token: 'old-token-1111',
+      respond: (request) => (request.index === 1 ? { delayMs: 200 } : undefined),
+    });
+    harness.dispatcher.start();
+    await waitFor(() => harness?.tracker.inFlight === 1, 5000, 'the request');
+
+    harness.dispatcher.reconfigure(harness.trackerConfig, TOKEN, harness.deliveryConfig);
+    expect(await harness.dispatcher.drained()).toEqual({ ok: true });
+    expect(harness.tracker.requests).toBe(2);
+    expect(harness.tracker.received).toHaveLength(1);
+    expect(harness.logs.at(50)).toHaveLength(0);
+    expect(await harness.metric('delivery_paused', { reason: 'token_rejected' })).toBe(0);
   });
 });
 
