@@ -100,7 +100,7 @@ export const whenSchema: z.ZodType<WhenBlock> = z.lazy(() =>
 
 export const ruleSchema = z
   .object({
-    /** Optional label used in metrics, logs and the rule tester; defaults to `rule<N>`. */
+    /** Optional label used in metrics, logs and the rule tester; defaults to `<event>#<index>`. */
     name: z.string().min(1).optional(),
     event: z.string().min(1),
     when: whenSchema,

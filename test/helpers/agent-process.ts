@@ -99,9 +99,16 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): AgentProc
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-  });
+  // Every process test checks its full output for the token, crash output included.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.on('close', (code, signal) => {
+        if (output.includes(TEST_TOKEN))
+          reject(new Error(`the token leaked into the output:\n${output}`));
+        else resolve({ code, signal });
+      });
+    }
+  );
   return { child, output: () => output, exited };
 }
 
