@@ -1,23 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { closeSync, fsyncSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
-import { type Logger, LogRateLimiter } from '../observability/logger.js';
+import type { Logger } from '../observability/logger.js';
 import { appendWhole, errorCode, fsyncDirectory } from './file-io.js';
-import { readLines } from './line-reader.js';
 import { openSegments } from './open-segments.js';
 import type { Outbox, OutboxStats } from './outbox.js';
 import { OutboxFullError } from './outbox-full-error.js';
-import {
-  type OutboxEntry,
-  type OutboxRecord,
-  parseRecord,
-  serializeBatch,
-  toOutboxRecord,
-} from './record.js';
-import { ackLine, type DoneKind, Segment } from './segment.js';
+import { type OutboxEntry, type OutboxRecord, serializeBatch } from './record.js';
+import { RecordCursor } from './record-cursor.js';
+import { ackLine, type DoneKind, findSegment, Segment } from './segment.js';
 import { ingestSpool } from './spool.js';
 
-/** Records read ahead from disk per refill of the read buffer, which bounds the memory used. */
-const READ_AHEAD_RECORDS = 512;
 const DECIMAL_DIGITS = /^\d+$/;
 
 /** Settings of an open outbox, with defaults applied. */
@@ -48,17 +40,12 @@ export class FileOutbox extends EventEmitter implements Outbox {
   private readonly marks: Map<string, number>;
   private nextSeq: number;
   private totalBytes = 0;
-  /** Next byte to read: records before it were handed out, are done, or are in `readAhead`. */
-  private cursor: { segment: Segment | null; position: number };
-  private readAhead: OutboxRecord[] = [];
-  private readAheadHead = 0;
+  private readonly cursor: RecordCursor;
   /** Records handed out and not yet done: seq to foundAt, in the order they were handed out. */
   private readonly inFlight = new Map<number, number>();
-  private reader: { segment: Segment; fd: number } | null = null;
   private dirDirty = false;
   private appendScheduled = false;
   private closed = false;
-  private readonly errors = new LogRateLimiter();
 
   constructor(private readonly options: FileOutboxOptions) {
     super();
@@ -69,9 +56,7 @@ export class FileOutbox extends EventEmitter implements Outbox {
     for (const segment of this.segments) this.totalBytes += segment.size;
     const active = this.segments.at(-1);
     if (active) active.writeFd = openSync(active.path, 'a', 0o640);
-    const firstPending = this.segments.find((segment) => segment.pending > 0);
-    this.cursor = { segment: firstPending ?? active ?? null, position: 0 };
-    if (!firstPending && active) this.cursor.position = active.size;
+    this.cursor = new RecordCursor(this.segments, options.logger);
     options.logger.info(
       {
         outboxDir: options.outboxDir,
@@ -133,9 +118,9 @@ export class FileOutbox extends EventEmitter implements Outbox {
     this.assertOpen();
     const taken: OutboxRecord[] = [];
     while (taken.length < max) {
-      const record = this.peekPending();
+      const record = this.cursor.peek();
       if (record === null) break;
-      this.readAheadHead++;
+      this.cursor.advance();
       this.inFlight.set(record.seq, record.foundAt);
       taken.push(record);
     }
@@ -174,7 +159,7 @@ export class FileOutbox extends EventEmitter implements Outbox {
     for (const foundAt of this.inFlight.values()) {
       if (oldestFoundAt === null || foundAt < oldestFoundAt) oldestFoundAt = foundAt;
     }
-    const next = this.peekPending();
+    const next = this.cursor.peek();
     if (next && (oldestFoundAt === null || next.foundAt < oldestFoundAt)) {
       oldestFoundAt = next.foundAt;
     }
@@ -209,7 +194,7 @@ export class FileOutbox extends EventEmitter implements Outbox {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.closeReader();
+    this.cursor.close();
     for (const segment of this.segments) segment.closeFds();
   }
 
@@ -217,9 +202,8 @@ export class FileOutbox extends EventEmitter implements Outbox {
   memoryUsage(): OutboxMemoryUsage {
     let doneSeqsHeld = 0;
     for (const segment of this.segments) doneSeqsHeld += segment.done.size;
-    const readAheadCount = this.readAhead.length - this.readAheadHead;
     return {
-      recordsHeld: readAheadCount + this.inFlight.size,
+      recordsHeld: this.cursor.bufferedCount + this.inFlight.size,
       doneSeqsHeld,
       segments: this.segments.length,
     };
@@ -227,7 +211,7 @@ export class FileOutbox extends EventEmitter implements Outbox {
 
   private markDone(seq: number, kind: DoneKind): void {
     this.assertOpen();
-    const segment = this.findSegment(seq);
+    const segment = findSegment(this.segments, seq);
     if (!segment || segment.done.has(seq)) {
       // Done already, or in a segment compacted away because all of its records were done.
       this.inFlight.delete(seq);
@@ -255,48 +239,6 @@ export class FileOutbox extends EventEmitter implements Outbox {
     this.inFlight.delete(seq);
   }
 
-  /** Returns the next record not handed out and not done, reading ahead from disk if needed. */
-  private peekPending(): OutboxRecord | null {
-    for (;;) {
-      if (this.readAheadHead >= this.readAhead.length) {
-        this.readAhead = [];
-        this.readAheadHead = 0;
-        this.readFromDisk(READ_AHEAD_RECORDS);
-        if (this.readAhead.length === 0) return null;
-      }
-      const record = this.readAhead[this.readAheadHead]!;
-      if (!this.findSegment(record.seq)?.done.has(record.seq)) return record;
-      this.readAheadHead++;
-    }
-  }
-
-  /** Reads up to `target` pending records from the cursor into the read-ahead buffer. */
-  private readFromDisk(target: number): void {
-    while (this.readAhead.length < target) {
-      const segment = this.cursor.segment;
-      if (!segment) return;
-      if (this.cursor.position >= segment.size) {
-        const next = this.segments[this.segments.indexOf(segment) + 1];
-        if (!next) return;
-        this.cursor = { segment: next, position: 0 };
-        continue;
-      }
-      const start = this.cursor.position;
-      const end = readLines(this.readerFd(segment), start, segment.size, (text, offset) => {
-        const stored = parseRecord(text);
-        if (stored === null) {
-          this.logReadError(segment, offset);
-        } else if (!segment.done.has(stored.seq)) {
-          this.readAhead.push(toOutboxRecord(stored));
-        }
-        return this.readAhead.length < target;
-      });
-      // A range without a whole line cannot occur for bytes this process counted; skip it.
-      this.cursor.position = end > start ? end : segment.size;
-      if (end === start) this.logReadError(segment, start);
-    }
-  }
-
   private segmentForAppend(bytes: number): Segment {
     const active = this.segments.at(-1);
     if (active && (active.size === 0 || active.size + bytes <= this.options.segmentBytes)) {
@@ -311,7 +253,7 @@ export class FileOutbox extends EventEmitter implements Outbox {
     segment.writeFd = openSync(segment.path, 'a', 0o640);
     this.segments.push(segment);
     this.dirDirty = true;
-    if (this.cursor.segment === null) this.cursor = { segment, position: 0 };
+    this.cursor.segmentCreated(segment);
     return segment;
   }
 
@@ -326,7 +268,7 @@ export class FileOutbox extends EventEmitter implements Outbox {
 
   /** Deletes a segment whose records are all done: the segment first, so no record loses its acks. */
   private removeSegment(segment: Segment): void {
-    if (this.reader?.segment === segment) this.closeReader();
+    this.cursor.segmentRemoved(segment);
     segment.closeFds();
     unlinkSync(segment.path);
     try {
@@ -337,36 +279,6 @@ export class FileOutbox extends EventEmitter implements Outbox {
     const index = this.segments.indexOf(segment);
     this.segments.splice(index, 1);
     this.totalBytes -= segment.size;
-    for (const seq of segment.done) this.inFlight.delete(seq);
-    if (this.cursor.segment === segment) {
-      // Every record of the segment was read and done, so reading resumes at the next one.
-      this.cursor = { segment: this.segments[index] ?? null, position: 0 };
-    }
-  }
-
-  private findSegment(seq: number): Segment | undefined {
-    let low = 0;
-    let high = this.segments.length - 1;
-    while (low <= high) {
-      const middle = (low + high) >>> 1;
-      const segment = this.segments[middle]!;
-      if (segment.firstSeq > seq) high = middle - 1;
-      else if (segment.contains(seq)) return segment;
-      else low = middle + 1;
-    }
-    return undefined;
-  }
-
-  private readerFd(segment: Segment): number {
-    if (this.reader?.segment === segment) return this.reader.fd;
-    this.closeReader();
-    this.reader = { segment, fd: openSync(segment.path, 'r') };
-    return this.reader.fd;
-  }
-
-  private closeReader(): void {
-    if (this.reader) closeSync(this.reader.fd);
-    this.reader = null;
   }
 
   private raiseMark(record: OutboxRecord): void {
@@ -391,15 +303,6 @@ export class FileOutbox extends EventEmitter implements Outbox {
       this.appendScheduled = false;
       this.emit('append');
     });
-  }
-
-  private logReadError(segment: Segment, offset: number): void {
-    const suppressed = this.errors.take(`read:${segment.path}`);
-    if (suppressed < 0) return;
-    this.options.logger.error(
-      { segment: segment.path, offset, suppressed },
-      'Outbox segment has a corrupt line; it is skipped and its event is lost.'
-    );
   }
 
   private assertOpen(): void {

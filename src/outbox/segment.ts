@@ -67,6 +67,20 @@ export class Segment {
   }
 }
 
+/** Returns the segment of a sorted list whose records include `seq`, by binary search. */
+export function findSegment(segments: readonly Segment[], seq: number): Segment | undefined {
+  let low = 0;
+  let high = segments.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const segment = segments[middle]!;
+    if (segment.firstSeq > seq) high = middle - 1;
+    else if (segment.contains(seq)) return segment;
+    else low = middle + 1;
+  }
+  return undefined;
+}
+
 /** Returns the first sequence number a segment file name carries, or null for other files. */
 export function parseSegmentName(name: string): number | null {
   const match = SEGMENT_NAME.exec(name);
