@@ -4,6 +4,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -370,6 +371,8 @@ describe('outbox memory', () => {
     outbox.compact();
     expect(outbox.stats().events).toBe(0);
     outbox.close();
+    // The backlog takes about 40 MB of the temp directory.
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
