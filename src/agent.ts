@@ -80,7 +80,7 @@ export class Agent {
     const { config, logger } = this;
     const stateDir = config.state.dir;
     mkdirSync(stateDir, { recursive: true, mode: 0o750 });
-    this.lock = acquireStateLock(stateDir);
+    this.lock = acquireStateLock(stateDir, logger);
 
     const state = loadState(stateDir, logger);
     this.outbox = openOutbox(stateDir, { maxBytes: config.outbox.maxBytes, logger });
@@ -174,7 +174,8 @@ export class Agent {
 
   /** Saves checkpoints when they changed and refreshes the status snapshot. */
   private flush(): void {
-    if (this.book.isDirty) {
+    // A full outbox needs a save too: compaction runs only after one, and it is what frees space.
+    if (this.book.isDirty || this.outbox.isFull()) {
       try {
         this.book.save();
         if (this.stateError !== null) {
