@@ -96,7 +96,10 @@ describe('running agent observability', () => {
     tracker.answer = () => ({ status: 403, body: '{"error": "Forbidden"}' });
     appendFileSync(log, appointmentLine(3));
     await eventually(async () => (await fetch(`${base}/ready`)).status === 503, '/ready 503');
-    const ready = await (await fetch(`${base}/ready`)).json();
+    const ready = (await (await fetch(`${base}/ready`)).json()) as {
+      ready: boolean;
+      reasons: string[];
+    };
     expect(ready.ready).toBe(false);
     expect(ready.reasons[0]).toMatch(/^token_rejected: /);
     expect(await (await fetch(`${base}/metrics`)).text()).toContain(
@@ -108,7 +111,7 @@ describe('running agent observability', () => {
     );
     expect((await statusOf()).code).toBe(1);
 
-    // Killed: status says so from the pid.
+    // Killed: status reports the dead pid.
     agent.child.kill('SIGKILL');
     await agent.exited;
     const stopped = await statusOf('--json');
