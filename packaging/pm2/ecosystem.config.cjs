@@ -30,6 +30,7 @@ module.exports = {
       instances: 1,
       autorestart: true,
       // Exit status 2 is an unusable configuration: restarting cannot fix it, so pm2 stops.
+      // NOTE: pm2 7 then lists the app as "waiting restart" although it does not restart it.
       stop_exit_codes: [2],
       // Restarts after a crash back off from 1 s by a factor of 1.5 up to 15 s (pm2 7).
       exp_backoff_restart_delay: 1000,
