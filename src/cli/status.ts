@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { AgentConfig } from '../config/schema.js';
 import { maskSecrets } from '../observability/logger.js';
+import { DEFAULT_CONFIG_PATH } from './dead-letters.js';
 
 /** A snapshot older than this means the agent stopped writing it, so it is not running. */
 export const STALE_SNAPSHOT_MS = 30_000;
@@ -66,9 +67,10 @@ export interface AgentLiveness {
 }
 
 /**
- * Adds `status --config FILE [--json]`: reads `<state.dir>/status.json` without locking or
- * changing anything and prints it. Exits with 1 when the agent is not running or delivery is
- * paused, so scripts can alert, and with 0 otherwise. The token is never printed.
+ * Adds `status [--config FILE] [--json]`, with the .deb's config path by default. It reads
+ * `<state.dir>/status.json` without locking or changing anything and prints it. Exits with 1 when
+ * the agent is not running or delivery is paused, so scripts can alert, and with 0 otherwise.
+ * The token is never printed.
  */
 export function registerStatusCommand(program: Command, deps: StatusCommandDeps): void {
   program
@@ -76,7 +78,11 @@ export function registerStatusCommand(program: Command, deps: StatusCommandDeps)
     .description(
       'Show what the running agent is doing: files and lag, outbox, delivery, dead letters, events acknowledged today. Exits with 1 when the agent is not running or delivery is paused.'
     )
-    .requiredOption('-c, --config <file>', 'configuration file (YAML) of the agent to inspect')
+    .option(
+      '-c, --config <file>',
+      'configuration file (YAML) of the agent to inspect',
+      DEFAULT_CONFIG_PATH
+    )
     .option('--json', 'print the snapshot and the liveness check as JSON')
     .action(async (options: { config: string; json?: boolean }) => {
       const write = (text: string) => (deps.output ?? process.stdout).write(text);

@@ -264,6 +264,23 @@ describe('status command', () => {
   });
 });
 
+describe('status options', () => {
+  it('config defaults to /etc', async () => {
+    const requested: string[] = [];
+    const program = new Command().exitOverride();
+    registerStatusCommand(program, {
+      loadConfig: async (path) => {
+        requested.push(path);
+        throw new Error('stop after recording the path');
+      },
+    });
+    await expect(program.parseAsync(['node', 'mfc-events-agent', 'status'])).rejects.toThrow(
+      'stop after recording the path'
+    );
+    expect(requested).toEqual(['/etc/mfc-events-agent/config.yaml']);
+  });
+});
+
 describe('formatDuration', () => {
   it.each([
     [0, '0 s'],
