@@ -48,7 +48,8 @@ export function assessReadiness(input: ReadinessInput): ReadinessReport {
   if (deliveryReason !== null) reasons.push(deliveryReason);
   if (input.outboxFull) {
     reasons.push(
-      'outbox_full: the outbox reached outbox.maxBytes, so reading is paused until delivery frees space'
+      'outbox_full: the outbox reached outbox.maxBytes, ' +
+        'so reading is paused until delivery frees space'
     );
   }
   if (!input.stateWritable) {

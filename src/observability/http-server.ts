@@ -8,7 +8,7 @@ export interface ObservabilityServerOptions {
   /** `host:port`, for example `127.0.0.1:9464`; IPv6 hosts go in brackets (`[::1]:9464`). */
   listen: string;
   metrics: Metrics;
-  /** Called on every `/ready` request, so it must be cheap. A throw becomes a 500 and a log line. */
+  /** Readiness source, called on every `/ready` request. A throw becomes a 500 and a log line. */
   health: () => ReadinessReport;
   logger: Logger;
 }
