@@ -28,7 +28,9 @@ const USAGE = `usage: npm run bench -- [options]
   --delivery-concurrency N   delivery.concurrency of the delivery-rate figure (default 16)
   --delivery-rate N          delivery.maxRequestsPerSecond of the delivery-rate figure (default 10000)
   --out FILE                 results JSON (default ${BENCH_ROOT}/results/latest.json)
-  --repo DIR                 checkout whose build/ is measured (default: this repository)`;
+  --repo DIR                 checkout whose build/ is measured (default: this repository)
+  --node-flags "FLAGS"       extra node options for the agent only, for trials such as
+                             "--max-semi-space-size=2" (default: none)`;
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -42,6 +44,7 @@ function parseOptions(argv) {
       'delivery-rate': { type: 'string', default: '10000' },
       out: { type: 'string', default: join(BENCH_ROOT, 'results', 'latest.json') },
       repo: { type: 'string', default: REPO_DIR },
+      'node-flags': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -60,6 +63,7 @@ function parseOptions(argv) {
     },
     out: resolve(values.out),
     repoDir: resolve(values.repo),
+    nodeFlags: values['node-flags'].split(/\s+/).filter(Boolean),
   };
 }
 
@@ -109,7 +113,9 @@ function formatCommands(options, resultsByScenario) {
   const lines = ['Commands (per scenario: how to rerun it, then what its last run executed):'];
   for (const [name, results] of Object.entries(resultsByScenario)) {
     const quick = options.quick ? ' --quick' : '';
-    lines.push(`  ${name}: npm run bench -- --only ${name} --runs ${options.runs}${quick}`);
+    const flags =
+      options.nodeFlags.length > 0 ? ` --node-flags="${options.nodeFlags.join(' ')}"` : '';
+    lines.push(`  ${name}: npm run bench -- --only ${name} --runs ${options.runs}${quick}${flags}`);
     for (const command of results.at(-1)?.commands ?? []) lines.push(`    ${command}`);
   }
   return lines.join('\n');
@@ -127,6 +133,7 @@ async function main() {
     genLogPath: options.genLogPath,
     durations: options.quick ? DURATIONS.quick : DURATIONS.full,
     delivery: options.delivery,
+    nodeFlags: options.nodeFlags,
   };
   mkdirSync(context.dataDir, { recursive: true });
   const machine = describeMachine();

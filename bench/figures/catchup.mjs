@@ -71,6 +71,7 @@ export async function measureCatchup(context, format, log) {
     configPath: run.configPath,
     logPath: run.agentLog,
     timeReportPath: run.timeReport,
+    nodeFlags: context.nodeFlags,
   });
   const received = await sink.stop();
   problems.push(...checkDelivery(agent.code, received, log.expected, run.agentLog));
@@ -89,7 +90,7 @@ export async function measureCatchup(context, format, log) {
     details: { grepWallS: grep.wallSeconds, received, agentLog: run.agentLog },
     commands: [
       grepCommand(log.path),
-      agentCommand(context.cliPath, run.configPath, true),
+      agentCommand(context.cliPath, run.configPath, true, context.nodeFlags),
       sink.command,
     ],
   };

@@ -29,6 +29,7 @@ export async function measureDelivery(context, backlog, delivery) {
     configPath: run.configPath,
     logPath: run.agentLog,
     timeReportPath: run.timeReport,
+    nodeFlags: context.nodeFlags,
   });
   const received = await sink.stop();
   const problems = checkDelivery(agent.code, received, backlog.expected, run.agentLog);
@@ -48,6 +49,9 @@ export async function measureDelivery(context, backlog, delivery) {
     },
     problems,
     details: { received, wallSeconds: agent.wallSeconds, agentLog: run.agentLog },
-    commands: [agentCommand(context.cliPath, run.configPath, true), sink.command],
+    commands: [
+      agentCommand(context.cliPath, run.configPath, true, context.nodeFlags),
+      sink.command,
+    ],
   };
 }

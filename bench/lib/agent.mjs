@@ -92,17 +92,24 @@ export function writeAgentConfig(path, options) {
 }
 
 /** Returns the shell form of the agent command, as printed next to each figure. */
-export function agentCommand(cliPath, configPath, once) {
-  return `node ${cliPath} run --config ${configPath}${once ? ' --once' : ''}`;
+export function agentCommand(cliPath, configPath, once, nodeFlags = []) {
+  const node = ['node', ...nodeFlags].join(' ');
+  return `${node} ${cliPath} run --config ${configPath}${once ? ' --once' : ''}`;
 }
 
 /**
  * Runs `run --once` to its exit under `/usr/bin/time -v` (or, without it, polling VmHWM).
  * Resolves with `{ wallSeconds, code, peakRssMiB, cpuSeconds }`; wall time runs from spawn to
- * exit. The agent's stdout and stderr go to `logPath`.
+ * exit. The agent's stdout and stderr go to `logPath`; `nodeFlags` go to node before the CLI.
  */
-export async function runAgentOnce({ cliPath, configPath, logPath, timeReportPath }) {
-  const agentArgs = [cliPath, 'run', '--config', configPath, '--once'];
+export async function runAgentOnce({
+  cliPath,
+  configPath,
+  logPath,
+  timeReportPath,
+  nodeFlags = [],
+}) {
+  const agentArgs = [...nodeFlags, cliPath, 'run', '--config', configPath, '--once'];
   const logFd = openSync(logPath, 'a');
   const useTime = existsSync(TIME_COMMAND);
   const startedAt = performance.now();
@@ -146,9 +153,10 @@ function readTimeReportCpuSeconds(path) {
  * Starts `run` in follow mode. Returns `{ pid, stop }`; `stop()` sends SIGTERM, waits for the
  * agent to save its state, and resolves with its exit `{ code, signal }`.
  */
-export function startAgentFollow({ cliPath, configPath, logPath }) {
+export function startAgentFollow({ cliPath, configPath, logPath, nodeFlags = [] }) {
   const logFd = openSync(logPath, 'a');
-  const child = spawnTracked(process.execPath, [cliPath, 'run', '--config', configPath], {
+  const args = [...nodeFlags, cliPath, 'run', '--config', configPath];
+  const child = spawnTracked(process.execPath, args, {
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);

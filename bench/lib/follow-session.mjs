@@ -49,6 +49,7 @@ export async function startFollowSession(context, name, fileCount) {
     cliPath: context.cliPath,
     configPath: run.configPath,
     logPath: run.agentLog,
+    nodeFlags: context.nodeFlags,
   });
 
   let nextUserId = 5_000_000_000;
@@ -60,7 +61,7 @@ export async function startFollowSession(context, name, fileCount) {
     sink,
     appendedAt,
     receivedAt,
-    command: agentCommand(context.cliPath, run.configPath, false),
+    command: agentCommand(context.cliPath, run.configPath, false, context.nodeFlags),
     /** Appends one appointment line to file `fileIndex`; returns its user id. */
     appendEvent(fileIndex, extraLines = '') {
       nextUserId += 1;
