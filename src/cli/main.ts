@@ -22,9 +22,11 @@ export function createProgram(): Command {
 
   registerRunCommand(program);
   registerCheckConfigCommand(program, { onlineCheck: checkCredentialsOnline });
-  registerTestRulesCommand(program, { loadConfig });
-  registerDeadLettersCommand(program, { loadConfig });
-  registerStatusCommand(program, { loadConfig });
+  // These commands never talk to the tracker, so they work for users who cannot read the token file.
+  const loadWithoutToken = (path: string) => loadConfig(path, process.env, { readToken: false });
+  registerTestRulesCommand(program, { loadConfig: loadWithoutToken });
+  registerDeadLettersCommand(program, { loadConfig: loadWithoutToken });
+  registerStatusCommand(program, { loadConfig: loadWithoutToken });
   registerBackfillCommand(program);
   registerMockTrackerCommand(program);
   registerDemoCommand(program);

@@ -28,11 +28,13 @@ export interface LoadedConfig {
 /**
  * Reads, expands and validates the YAML configuration at `path`. `${NAME}` references are
  * taken from `env`. Raises a {@link ConfigError} that lists every problem found, each with its
- * line and column; nothing in the message reveals the token.
+ * line and column; nothing in the message reveals the token. With `readToken: false` the token
+ * file is not read and `token` is empty, for commands that never talk to the tracker.
  */
 export async function loadConfig(
   path: string,
-  env: NodeJS.ProcessEnv = process.env
+  env: NodeJS.ProcessEnv = process.env,
+  options: { readToken?: boolean } = {}
 ): Promise<LoadedConfig> {
   const absolutePath = resolve(path);
   const source = parseYamlSource(await readConfigText(path, absolutePath), path);
@@ -60,6 +62,7 @@ export async function loadConfig(
   if (drafts.length > 0 || !parsed.success) throw problemsError(source, drafts, secret);
 
   const config = resolveRelativePaths(parsed.data, dirname(absolutePath));
+  if (options.readToken === false) return { config, token: '', path: absolutePath };
   const token = await resolveToken(config.tracker);
   if ('draft' in token) throw problemsError(source, [token.draft], secret);
   return { config, token: token.token, path: absolutePath };
