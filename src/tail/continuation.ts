@@ -1,0 +1,142 @@
+import type { Stats } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { isCompressedPath } from '../discovery/patterns.js';
+import type { FileCheckpoint } from '../state/checkpoint-store.js';
+import { readCompressedHead } from './compressed-reader.js';
+import { headMatches, readHead } from './fingerprint.js';
+import { compareWithCheckpoint, isSiblingCopyName, type OpenedFile } from './identity.js';
+import { inodeKey } from './tracked-file.js';
+
+/** Entries kept by `CompressedHeadCache`; a directory rarely holds more generations. */
+const HEAD_CACHE_ENTRIES = 512;
+
+/** A `.gz` file whose decompressed first bytes match a checkpoint's fingerprint. */
+export interface CompressedCandidate {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+/**
+ * Where a checkpoint's file went: a plain file that continues it (the same inode under another
+ * name, or a copy with the same bytes up to the offset), and `.gz` files that may (their tail
+ * check is verified while they are streamed). `truncated` is true when the checkpoint's inode
+ * is still there but was cut below the offset or rewritten.
+ */
+export interface ContinuationSearch {
+  plain: { kind: 'renamed' | 'copy'; file: OpenedFile } | null;
+  compressed: CompressedCandidate[];
+  truncated: boolean;
+}
+
+/**
+ * Decompressed first bytes of `.gz` files, keyed by inode, size and mtime so a file that
+ * changes is read again.
+ */
+export class CompressedHeadCache {
+  private readonly heads = new Map<string, Buffer | null>();
+
+  async get(path: string, stats: Stats): Promise<Buffer | null> {
+    const key = `${inodeKey(stats.dev, stats.ino)}:${stats.size}:${stats.mtimeMs}`;
+    if (this.heads.has(key)) return this.heads.get(key) ?? null;
+    const head = await readCompressedHead(path);
+    if (this.heads.size >= HEAD_CACHE_ENTRIES) {
+      const oldest = this.heads.keys().next().value;
+      if (oldest !== undefined) this.heads.delete(oldest);
+    }
+    this.heads.set(key, head);
+    return head;
+  }
+}
+
+/** Opens a plain file and reads what identification needs; null when it cannot be opened. */
+export async function openForIdentity(path: string): Promise<OpenedFile | null> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (handle === null) return null;
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      await handle.close();
+      return null;
+    }
+    const head = await readHead(handle, stats.size);
+    return { path, handle, dev: stats.dev, ino: stats.ino, size: stats.size, head };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * Searches the directory of a checkpoint's last path for the file's continuation. Files whose
+ * inode is in `liveInodes` belong to other checkpoints and are skipped.
+ */
+export async function searchContinuation(
+  checkpoint: FileCheckpoint,
+  liveInodes: ReadonlySet<string>,
+  heads: CompressedHeadCache
+): Promise<ContinuationSearch> {
+  const search: ContinuationSearch = { plain: null, compressed: [], truncated: false };
+  const dir = dirname(checkpoint.path);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const entries: { path: string; stats: Stats }[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    const stats = await stat(path).catch(() => null);
+    if (stats?.isFile()) entries.push({ path, stats });
+  }
+  const own = inodeKey(checkpoint.dev, checkpoint.ino);
+
+  const renamed = entries.find(
+    ({ path, stats }) => inodeKey(stats.dev, stats.ino) === own && !isCompressedPath(path)
+  );
+  if (renamed) {
+    const found = await matchPlain(renamed.path, checkpoint);
+    if (found.file) {
+      search.plain = { kind: 'renamed', file: found.file };
+      return search;
+    }
+    search.truncated = found.match === 'truncated';
+  }
+
+  for (const { path, stats } of entries) {
+    const inode = inodeKey(stats.dev, stats.ino);
+    if (inode === own || liveInodes.has(inode) || isCompressedPath(path)) continue;
+    if (!isSiblingCopyName(path, checkpoint.path) || stats.size < checkpoint.offset) continue;
+    const found = await matchPlain(path, checkpoint);
+    if (found.file) {
+      search.plain = { kind: 'copy', file: found.file };
+      return search;
+    }
+  }
+
+  for (const { path, stats } of entries) {
+    if (!isCompressedPath(path) || liveInodes.has(inodeKey(stats.dev, stats.ino))) continue;
+    const head = await heads.get(path, stats);
+    if (head === null || !headMatches(head, checkpoint.fingerprint)) continue;
+    const candidate = { path, dev: stats.dev, ino: stats.ino };
+    // The generation the checkpoint already names goes first.
+    if (inodeKey(stats.dev, stats.ino) === own) search.compressed.unshift(candidate);
+    else search.compressed.push(candidate);
+  }
+  return search;
+}
+
+/** Tells whether `path` still exists as the same inode. */
+export async function leadsTo(path: string, dev: number, ino: number): Promise<boolean> {
+  const stats = await stat(path).catch(() => null);
+  return stats !== null && stats.dev === dev && stats.ino === ino;
+}
+
+async function matchPlain(
+  path: string,
+  checkpoint: FileCheckpoint
+): Promise<{ file: OpenedFile | null; match: 'same' | 'truncated' | 'other' }> {
+  const file = await openForIdentity(path).catch(() => null);
+  if (file === null) return { file: null, match: 'other' };
+  const match = await compareWithCheckpoint(file, checkpoint);
+  if (match === 'same') return { file, match };
+  await file.handle.close();
+  return { file: null, match };
+}

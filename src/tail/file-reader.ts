@@ -1,0 +1,207 @@
+import type { FileHandle } from 'node:fs/promises';
+import {
+  commitOffset,
+  consumeLines,
+  consumeRange,
+  countLongLine,
+  flushPendingAppend,
+  type ReadContext,
+  type TailSource,
+} from './chunk-consumer.js';
+import {
+  digestOf,
+  FINGERPRINT_MAX_BYTES,
+  headMatches,
+  readHead,
+  readTailBytes,
+} from './fingerprint.js';
+import type { TrackedFile } from './tracked-file.js';
+
+const NEWLINE = 0x0a;
+
+/**
+ * How a read ended: `idle` at the end of the file, `partial` at a last line without `\n` that
+ * waits, `more` when the chunk budget ran out, `blocked` on a full outbox, `truncated` when the
+ * bytes under the read position changed (size below it, or other bytes before it).
+ */
+export type ReadStatus = 'idle' | 'partial' | 'more' | 'blocked' | 'truncated';
+
+/** Settings of one `readPlainFile` call. */
+export interface ReadOptions {
+  /** Process a last line without `\n` now (run once) instead of waiting. */
+  finalPartial: boolean;
+  partialLineTimeoutMs: number;
+  /** Chunks to read before giving other files a turn. */
+  maxChunks: number;
+  now: number;
+}
+
+/**
+ * Reads a plain file through its descriptor from `file.readOffset`: one `read` per chunk into
+ * the shared buffer, the 64 bytes before the position included to notice a rewrite, and one
+ * processor call per chunk for the range up to its last `\n`.
+ */
+export async function readPlainFile(
+  context: ReadContext,
+  file: TrackedFile,
+  options: ReadOptions
+): Promise<ReadStatus> {
+  const handle = file.handle;
+  if (handle === null) return 'idle';
+  const tailSource: TailSource = (offset) => readTailBytes(handle, offset);
+  if (!(await flushPendingAppend(context, file, tailSource))) return 'blocked';
+
+  const stats = await handle.stat();
+  if (stats.size !== file.size) file.lastActivityMs = options.now;
+  file.size = stats.size;
+  file.links = stats.nlink;
+  if (file.size < file.readOffset) return 'truncated';
+  if (!(await extendFingerprint(context, file, handle))) return 'truncated';
+
+  for (let chunk = 0; chunk < options.maxChunks; chunk++) {
+    if (file.longLine !== null) {
+      if (!(await skipLongLine(context, file, handle))) return 'idle';
+      await commitOffset(context, file, tailSource);
+      continue;
+    }
+    if (file.readOffset >= file.size) return 'idle';
+    if (context.sink.isFull()) return 'blocked';
+
+    const buffer = context.buffer;
+    const tailLength = file.readTail.length;
+    const position = file.readOffset - tailLength;
+    const filled = await readInto(
+      handle,
+      buffer,
+      Math.min(buffer.length, file.size - position),
+      position
+    );
+    if (filled < tailLength || !buffer.subarray(0, tailLength).equals(file.readTail)) {
+      return 'truncated';
+    }
+    if (filled === tailLength) return 'idle';
+
+    const lastNewline = buffer.lastIndexOf(NEWLINE, filled - 1);
+    if (lastNewline < tailLength) {
+      const lineBytes = filled - tailLength;
+      if (lineBytes > context.maxLineBytes) {
+        file.longLine = { start: file.readOffset, scannedTo: file.readOffset + lineBytes };
+        continue;
+      }
+      return readPartialLine(context, file, tailLength, filled, options, tailSource);
+    }
+    const outcome = await consumeLines(
+      context,
+      file,
+      buffer,
+      tailLength,
+      lastNewline + 1,
+      tailSource
+    );
+    if (outcome === 'blocked') return 'blocked';
+    file.partial = null;
+  }
+  return file.readOffset < file.size ? 'more' : 'idle';
+}
+
+/**
+ * Handles a last line without `\n`: processed as final once it stayed unchanged for the
+ * timeout (or at once in a one-off run), else remembered so the caller can wait.
+ */
+async function readPartialLine(
+  context: ReadContext,
+  file: TrackedFile,
+  start: number,
+  end: number,
+  options: ReadOptions,
+  tailSource: TailSource
+): Promise<ReadStatus> {
+  if (file.rejectedPartialSize === file.size) return 'idle';
+  const partial = file.partial;
+  const unchanged =
+    partial !== null && partial.offset === file.readOffset && partial.size === file.size;
+  if (!unchanged) {
+    file.partial = { offset: file.readOffset, size: file.size, sinceMs: options.now };
+    if (!options.finalPartial) return 'partial';
+  } else if (
+    !options.finalPartial &&
+    options.now - partial.sinceMs < options.partialLineTimeoutMs
+  ) {
+    return 'partial';
+  }
+  const outcome = await consumeRange(context, file, context.buffer, start, end, true, tailSource);
+  if (outcome === 'blocked') return 'blocked';
+  if (outcome === 'rejected') file.rejectedPartialSize = file.size;
+  file.partial = null;
+  return 'idle';
+}
+
+/**
+ * Scans forward for the end of a line longer than `maxLineBytes`, through the shared buffer
+ * and without keeping its bytes. Returns false when the file ends before the line does.
+ */
+async function skipLongLine(
+  context: ReadContext,
+  file: TrackedFile,
+  handle: FileHandle
+): Promise<boolean> {
+  const skip = file.longLine;
+  if (skip === null) return true;
+  while (skip.scannedTo < file.size) {
+    const buffer = context.buffer;
+    const filled = await readInto(
+      handle,
+      buffer,
+      Math.min(buffer.length, file.size - skip.scannedTo),
+      skip.scannedTo
+    );
+    if (filled === 0) return false;
+    const newline = buffer.indexOf(NEWLINE);
+    if (newline < 0 || newline >= filled) {
+      skip.scannedTo += filled;
+      continue;
+    }
+    const end = skip.scannedTo + newline + 1;
+    countLongLine(context, file, skip.start, end - 1 - skip.start);
+    file.longLine = null;
+    file.readOffset = end;
+    file.readTail = await readTailBytes(handle, end);
+    file.lastActivityMs = Date.now();
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Extends a fingerprint taken while the file was shorter than 1024 bytes, once it has grown.
+ * Returns false when the file's first bytes no longer match: it was rewritten.
+ */
+async function extendFingerprint(
+  context: ReadContext,
+  file: TrackedFile,
+  handle: FileHandle
+): Promise<boolean> {
+  const fingerprint = file.checkpoint.fingerprint;
+  if (fingerprint.length >= FINGERPRINT_MAX_BYTES || file.size <= fingerprint.length) return true;
+  const head = await readHead(handle, file.size);
+  if (!headMatches(head, fingerprint)) return false;
+  file.checkpoint = { ...file.checkpoint, fingerprint: digestOf(head), updatedAt: Date.now() };
+  context.book.upsert(file.checkpoint);
+  return true;
+}
+
+/** Reads `length` bytes at `position` into the start of `buffer`; fewer only at end of file. */
+async function readInto(
+  handle: FileHandle,
+  buffer: Buffer,
+  length: number,
+  position: number
+): Promise<number> {
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}

@@ -1,0 +1,48 @@
+import type { BotConfig } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import type { LineProcessor } from '../rules/line-processor.js';
+import type { CheckpointBook } from '../state/checkpoint-book.js';
+import type { FileCheckpoint } from '../state/checkpoint-store.js';
+import type { ReadContext } from './chunk-consumer.js';
+import type { CompressedHeadCache } from './continuation.js';
+import type { FileRegistry } from './file-registry.js';
+import type { TrackedFile } from './tracked-file.js';
+
+/**
+ * State shared by the parts of one bot's tail service. Every function that takes it runs
+ * inside the service's serial queue, so none of them overlap.
+ */
+export interface TailRuntime {
+  bot: BotConfig;
+  book: CheckpointBook;
+  logger: Logger;
+  context: ReadContext;
+  registry: FileRegistry;
+  heads: CompressedHeadCache;
+  createProcessor: () => LineProcessor;
+  mode: 'follow' | 'once';
+  /**
+   * True while the files found at start are examined and the bot had no checkpoint before:
+   * only those files start at `startAt`.
+   */
+  firstInstallScan: boolean;
+  /** Paths whose last open failed with a permission error, logged once until readable. */
+  deniedPaths: Set<string>;
+  isStopping(): boolean;
+  /** True when `path` matches the bot's globs (and is not a `.gz`). */
+  isFollowable(path: string): boolean;
+  scheduleRead(file: TrackedFile): void;
+  /** Saves the book when a new checkpoint waits for its first save; false when saving failed. */
+  saveNewCheckpoints(): boolean;
+  /** Resolves when the outbox has space again (true) or the service stops (false). */
+  waitForSpace(): Promise<boolean>;
+}
+
+/** The bot's checkpoints that no open file holds: released, rotated away, or not found yet. */
+export function dormantCheckpoints(runtime: TailRuntime): FileCheckpoint[] {
+  return runtime.book
+    .all()
+    .filter(
+      (checkpoint) => checkpoint.bot === runtime.bot.name && !runtime.registry.get(checkpoint.key)
+    );
+}

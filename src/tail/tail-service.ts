@@ -1,0 +1,367 @@
+import type { BotConfig } from '../config/schema.js';
+import { Discovery } from '../discovery/discovery.js';
+import { type Logger, LogRateLimiter } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { LineProcessor } from '../rules/line-processor.js';
+import type { CheckpointBook } from '../state/checkpoint-book.js';
+import { examinePath } from './adoption.js';
+import { adoptCompressed } from './compressed-backfill.js';
+import { CompressedHeadCache } from './continuation.js';
+import { type ReadStatus, readPlainFile } from './file-reader.js';
+import { FileRegistry } from './file-registry.js';
+import { FileTimers } from './file-timers.js';
+import { TAIL_CHECK_MAX_BYTES } from './fingerprint.js';
+import { handleTruncation, releaseFile, resolveCheckpoint } from './rotation.js';
+import { dormantCheckpoints, type TailRuntime } from './runtime.js';
+import { SerialQueue } from './serial-queue.js';
+import type { EventSink } from './sink.js';
+import { SpaceGate } from './space-gate.js';
+import type { TrackedFile } from './tracked-file.js';
+
+export type { EventSink } from './sink.js';
+
+const DEFAULT_READ_BUFFER_BYTES = 4 * 1024 * 1024;
+const DEFAULT_RESCAN_INTERVAL_MS = 10_000;
+const DEFAULT_RELEASE_QUIET_MS = 5_000;
+/** Chunks (of the read buffer) one file reads before the next file gets a turn. */
+const CHUNKS_PER_TURN = 4;
+/** Pause between `drain` rounds that made no progress, in ms. */
+const DRAIN_RETRY_MS = 20;
+
+/** Settings of one bot's tail service. */
+export interface TailServiceOptions {
+  bot: BotConfig;
+  book: CheckpointBook;
+  sink: EventSink;
+  createProcessor: () => LineProcessor;
+  logger: Logger;
+  metrics: Metrics;
+  /**
+   * A last line without `\n` waits this long unchanged, then is processed only if it is
+   * complete JSON (`processor.process(..., final = true)`).
+   */
+  partialLineTimeoutMs: number;
+  /** `once`: read every file (and, with includeCompressed, its .gz generations) to its current end and stop. */
+  mode: 'follow' | 'once';
+  /** Backfill: also read rotated .gz generations that match the bot's files. */
+  includeCompressed?: boolean;
+  /**
+   * Size of the one buffer the service reads through, default 4 MiB; raised to hold a line of
+   * `bot.maxLineBytes`. Memory stays bounded however many files are followed.
+   */
+  readBufferBytes?: number;
+  /** Period of the glob rescan that catches missed notifications, default 10 s. */
+  rescanIntervalMs?: number;
+  /**
+   * How long a rotated file read to its end must stay unchanged before it is closed, default
+   * 5 s: a writer that has not reopened its log yet may still append to the old file.
+   */
+  releaseQuietMs?: number;
+  /** Watch with chokidar polling from the start instead of inotify. */
+  usePolling?: boolean;
+}
+
+/** One followed file as `files()` lists it. */
+export interface TailedFileInfo {
+  key: string;
+  path: string;
+  /** Checkpoint offset: bytes before it are queued. */
+  offset: number;
+  sizeBytes: number;
+  state: string;
+}
+
+/** Follows the files of one bot and queues the events of their lines exactly once. */
+export interface TailService {
+  start(): Promise<void>;
+  /** Resolves when every known file is read to its current end. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+  files(): { key: string; path: string; offset: number; size: number; state: string }[];
+}
+
+/**
+ * Creates the tail service of one bot. Checkpoints are keyed by file identity (device, inode,
+ * fingerprint of the first bytes, tail check before the offset), never by path, so renames,
+ * copies, truncations and `.gz` generations are read on where reading stopped. `startAt`
+ * applies only to the files found at start when the bot has no checkpoint yet (a first
+ * install); every file found later, while running or after a restart, is new since the agent
+ * last looked and is read from its beginning.
+ */
+export function createTailService(options: TailServiceOptions): TailService {
+  return new BotTailService(options);
+}
+
+class BotTailService implements TailService {
+  private readonly runtime: TailRuntime;
+  private readonly queue: SerialQueue;
+  private readonly discovery: Discovery;
+  private readonly space: SpaceGate;
+  private readonly timers: FileTimers;
+  private readonly warnings = new LogRateLimiter();
+  private stopping = false;
+  private started = false;
+
+  constructor(private readonly options: TailServiceOptions) {
+    const { bot, logger, metrics, book, sink } = options;
+    const readBufferBytes = positive(
+      'readBufferBytes',
+      options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES
+    );
+    const rescanIntervalMs = positive(
+      'rescanIntervalMs',
+      options.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS
+    );
+    positive('partialLineTimeoutMs', options.partialLineTimeoutMs);
+    const releaseQuietMs = options.releaseQuietMs ?? DEFAULT_RELEASE_QUIET_MS;
+
+    this.queue = new SerialQueue(logger);
+    this.space = new SpaceGate(sink);
+    this.discovery = new Discovery({
+      include: bot.include,
+      exclude: bot.exclude,
+      logger,
+      rescanIntervalMs,
+      usePolling: options.usePolling ?? false,
+      onPath: (_event, path) => {
+        void this.queue.enqueue(`path:${path}`, () => examinePath(this.runtime, path));
+      },
+      onRescan: () => this.enqueueRescan(),
+    });
+    // A line of maxLineBytes, its newline and the tail-check bytes before it must fit.
+    const bufferBytes = Math.max(readBufferBytes, bot.maxLineBytes + 1 + TAIL_CHECK_MAX_BYTES);
+    const warnings = this.warnings;
+    this.runtime = {
+      bot,
+      book,
+      logger,
+      context: {
+        botName: bot.name,
+        book,
+        sink,
+        metrics,
+        logger,
+        maxLineBytes: bot.maxLineBytes,
+        buffer: Buffer.allocUnsafe(bufferBytes),
+        warnings,
+      },
+      registry: new FileRegistry(),
+      heads: new CompressedHeadCache(),
+      createProcessor: options.createProcessor,
+      mode: options.mode,
+      firstInstallScan: false,
+      deniedPaths: new Set(),
+      isStopping: () => this.stopping,
+      isFollowable: (path) => this.discovery.isFollowable(path),
+      scheduleRead: (file) => this.scheduleRead(file),
+      saveNewCheckpoints: () => this.saveNewCheckpoints(),
+      waitForSpace: () => this.space.wait(() => this.stopping),
+    };
+    this.timers = new FileTimers({
+      partialLineTimeoutMs: options.partialLineTimeoutMs,
+      releaseQuietMs,
+      onDue: (file) => this.scheduleRead(file),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.started)
+      throw new Error(`tail service of bot '${this.options.bot.name}' was already started`);
+    this.started = true;
+    const { runtime, options } = this;
+    runtime.firstInstallScan = !options.book
+      .all()
+      .some((checkpoint) => checkpoint.bot === options.bot.name);
+    if (options.mode === 'follow') await this.discovery.start();
+    await this.queue.enqueue('initial', async () => {
+      for (const path of await this.discovery.scan()) await examinePath(runtime, path);
+      options.logger.info(
+        {
+          files: runtime.registry.size,
+          firstInstall: runtime.firstInstallScan,
+          mode: options.mode,
+        },
+        'Tail service started.'
+      );
+      runtime.firstInstallScan = false;
+    });
+    void this.queue.enqueue('dormant', () => this.resolveDormant());
+    if (options.includeCompressed) {
+      void this.queue.enqueue('compressed', async () => {
+        for (const path of await this.discovery.scanCompressed())
+          await adoptCompressed(runtime, path);
+      });
+    }
+  }
+
+  async drain(): Promise<void> {
+    if (this.options.mode === 'follow') this.enqueueRescan();
+    const targets = new Map<TrackedFile, number>();
+    for (;;) {
+      await this.queue.idle();
+      if (this.stopping) return;
+      for (const file of this.runtime.registry.files()) {
+        if (file.handle === null) continue;
+        if (!targets.has(file)) {
+          const size = await file.handle
+            .stat()
+            .then((stats) => stats.size)
+            .catch(() => 0);
+          targets.set(file, size);
+        }
+        this.scheduleRead(file);
+      }
+      await this.queue.idle();
+      const behind = this.runtime.registry
+        .files()
+        .filter((file) => file.handle !== null && !file.isCaughtUp(targets.get(file) ?? 0));
+      if (behind.length === 0) return;
+      if (this.options.sink.isFull()) {
+        if (!(await this.space.wait(() => this.stopping))) return;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_RETRY_MS));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.discovery.stop();
+    for (const file of this.runtime.registry.files()) file.clearTimers();
+    this.space.close();
+    await this.queue.stop();
+    for (const file of this.runtime.registry.files()) {
+      await file.handle?.close().catch(() => undefined);
+      file.handle = null;
+    }
+    this.runtime.registry.clear();
+    this.updateGauges();
+  }
+
+  files(): { key: string; path: string; offset: number; size: number; state: string }[] {
+    return this.runtime.registry.files().map((file) => ({
+      key: file.key,
+      path: file.path,
+      offset: file.checkpoint.offset,
+      size: file.size,
+      state: file.state,
+    }));
+  }
+
+  private enqueueRescan(): void {
+    void this.queue.enqueue('rescan', () => this.rescan());
+  }
+
+  private scheduleRead(file: TrackedFile): void {
+    const key = file.key;
+    void this.queue.enqueue(`read:${key}`, () => this.readTask(key));
+  }
+
+  /** Reads one file's new lines; looked up by key because a rotation may have replaced it. */
+  private async readTask(key: string): Promise<void> {
+    const { runtime, options } = this;
+    const file = runtime.registry.get(key);
+    if (this.stopping || file === undefined || file.state === 'compressed') return;
+    if (file.unsaved && !this.saveNewCheckpoints()) return;
+    let status: ReadStatus;
+    try {
+      status = await readPlainFile(runtime.context, file, {
+        finalPartial: options.mode === 'once',
+        partialLineTimeoutMs: options.partialLineTimeoutMs,
+        maxChunks: CHUNKS_PER_TURN,
+        now: Date.now(),
+      });
+    } catch (error) {
+      this.reportReadError(file, error);
+      return;
+    }
+    if (status === 'truncated') {
+      await handleTruncation(runtime, file);
+      return;
+    }
+    if (status === 'more') this.scheduleRead(file);
+    if (status === 'blocked') this.space.whenFree(() => this.scheduleRead(file));
+    if (status === 'partial') this.timers.armPartial(file);
+    if (file.state === 'rotated' && options.mode === 'follow' && status !== 'blocked') {
+      if (this.timers.isReleasable(file)) await releaseFile(runtime, file);
+      else this.timers.armPoll(file);
+    }
+    this.updateGaugesEvery();
+  }
+
+  private async rescan(): Promise<void> {
+    if (this.stopping) return;
+    const { runtime } = this;
+    const paths = await this.discovery.scan();
+    const found = new Set(paths);
+    for (const path of paths) await examinePath(runtime, path);
+    for (const file of runtime.registry.files()) {
+      for (const path of runtime.registry.pathsOf(file)) {
+        if (!found.has(path)) await examinePath(runtime, path);
+      }
+      this.scheduleRead(file);
+    }
+    await this.resolveDormant();
+    this.updateGauges();
+  }
+
+  private async resolveDormant(): Promise<void> {
+    for (const checkpoint of dormantCheckpoints(this.runtime)) {
+      await resolveCheckpoint(this.runtime, checkpoint);
+    }
+  }
+
+  private saveNewCheckpoints(): boolean {
+    try {
+      this.options.book.save();
+    } catch (error) {
+      const suppressed = this.warnings.take('save_new');
+      if (suppressed >= 0) {
+        this.options.logger.error(
+          { err: error, suppressed },
+          'Saving the checkpoint of a new file failed; its lines wait until a save succeeds.'
+        );
+      }
+      return false;
+    }
+    for (const file of this.runtime.registry.files()) file.unsaved = false;
+    return true;
+  }
+
+  private reportReadError(file: TrackedFile, error: unknown): void {
+    const suppressed = this.warnings.take(`read:${file.key}`);
+    if (suppressed < 0) return;
+    this.options.logger.warn(
+      { err: error, file: file.key, path: file.path, offset: file.readOffset, suppressed },
+      'Reading a log file failed; retrying on the next rescan.'
+    );
+  }
+
+  private gaugesUpdatedAt = 0;
+
+  private updateGaugesEvery(): void {
+    if (Date.now() - this.gaugesUpdatedAt >= 1000) this.updateGauges();
+  }
+
+  private updateGauges(): void {
+    this.gaugesUpdatedAt = Date.now();
+    const bot = this.options.bot.name;
+    let open = 0;
+    let lagBytes = 0;
+    for (const file of this.runtime.registry.files()) {
+      if (file.handle === null) continue;
+      open++;
+      lagBytes += Math.max(0, file.size - file.readOffset);
+    }
+    this.options.metrics.filesWatched.set({ bot }, open);
+    this.options.metrics.fileLagBytes.set({ bot }, lagBytes);
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`${name} is ${value}; it must be a positive whole number`);
+  }
+  return value;
+}
