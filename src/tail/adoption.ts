@@ -8,6 +8,7 @@ import {
   isCopyOfLive,
   isSiblingCopyName,
   isStartOfLive,
+  isTruncated,
   type OpenedFile,
 } from './identity.js';
 import { recoverTruncated, resolveCheckpoint } from './rotation.js';
@@ -128,9 +129,10 @@ async function identify(runtime: TailRuntime, opened: OpenedFile): Promise<Ident
     if (live.state === 'compressed' || !isSiblingCopyName(opened.path, live.path)) continue;
     if (await isCopyOfLive(opened, live)) return { kind: 'copy', live };
     if (await isStartOfLive(opened, live)) return { kind: 'copy', live };
+    // A copy holding the live file's read bytes while the live file lost them: a copytruncate.
     const checkpoint = live.checkpoint;
     if (checkpoint.offset > 0 && (await compareWithCheckpoint(opened, checkpoint)) === 'same') {
-      return { kind: 'copyOfTruncated', live };
+      if (await isTruncated(live)) return { kind: 'copyOfTruncated', live };
     }
   }
 

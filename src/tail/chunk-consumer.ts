@@ -28,7 +28,7 @@ export interface ReadContext {
  */
 export type TailSource = (offset: number) => Promise<Buffer | null>;
 
-/** `rejected`: a final partial line was not complete; nothing moved. */
+/** `rejected`: a final partial line produced nothing and stays unread; nothing moved. */
 export type ConsumeOutcome = 'ok' | 'blocked' | 'rejected';
 
 /**
@@ -46,7 +46,9 @@ export async function consumeRange(
   tailSource: TailSource
 ): Promise<ConsumeOutcome> {
   const result = file.processor.process(buf, start, end, file.readOffset, final);
-  if (final && isIncompleteLine(result)) return 'rejected';
+  // A final line that produced nothing stays unread: it may be incomplete (the prefilter and
+  // the JSON parser cannot tell), and reading it again once its `\n` arrives costs nothing.
+  if (final && result.events.length === 0 && result.invalid.length === 0) return 'rejected';
 
   file.readOffset += end - start;
   file.readTail = Buffer.from(buf.subarray(Math.max(0, end - TAIL_CHECK_MAX_BYTES), end));
@@ -150,11 +152,6 @@ export function countLongLine(
     'Skipped a line longer than maxLineBytes; later ones in this file are only counted ' +
       '(lines_skipped_total{reason="too_long"}). Raise the bot maxLineBytes if such lines matter.'
   );
-}
-
-/** A final line the processor could not read as a record: it may still be being written. */
-function isIncompleteLine(result: ChunkResult): boolean {
-  return result.events.length === 0 && result.invalid.length === 0 && result.skippedNotJson > 0;
 }
 
 function countResult(context: ReadContext, result: ChunkResult, bytes: number): void {

@@ -91,3 +91,19 @@ export async function isStartOfLive(file: OpenedFile, live: TrackedFile): Promis
   const theirs = await readBytesAt(live.handle, 0, file.size);
   return theirs.equals(file.head);
 }
+
+/**
+ * True when the bytes a live file was read through are no longer there: it is shorter than
+ * the read position, or holds other bytes just before it.
+ */
+export async function isTruncated(live: TrackedFile): Promise<boolean> {
+  if (live.handle === null) return false;
+  const { size } = await live.handle.stat();
+  if (size < live.readOffset) return true;
+  const tail = await readBytesAt(
+    live.handle,
+    live.readOffset - live.readTail.length,
+    live.readTail.length
+  );
+  return !tail.equals(live.readTail);
+}

@@ -86,6 +86,9 @@ export interface Delivered {
 export class RecordingSink implements EventSink {
   readonly delivered: Delivered[] = [];
   full = false;
+  /** Becomes full after this many successful appends, when set. */
+  fullAfterAppends: number | null = null;
+  private appends = 0;
   private spaceCallbacks: (() => void)[] = [];
 
   append(fileKey: string, result: ChunkResult): void {
@@ -98,6 +101,8 @@ export class RecordingSink implements EventSink {
         end: found.end,
       });
     }
+    this.appends++;
+    if (this.fullAfterAppends !== null && this.appends >= this.fullAfterAppends) this.full = true;
   }
 
   isFull(): boolean {
@@ -111,6 +116,7 @@ export class RecordingSink implements EventSink {
   /** Frees space and calls the waiting callbacks, like the outbox's `space` event. */
   makeSpace(): void {
     this.full = false;
+    this.fullAfterAppends = null;
     const callbacks = this.spaceCallbacks;
     this.spaceCallbacks = [];
     for (const callback of callbacks) callback();
