@@ -3,6 +3,7 @@ import type { LoadedConfig } from './config/load.js';
 import type { AgentConfig, BotConfig } from './config/schema.js';
 import { DeadLetterWriter } from './delivery/dead-letters.js';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.js';
+import { checkLogAccess } from './discovery/access-check.js';
 import { createEventSink, type EventTimeWindow } from './event-sink.js';
 import { assessReadiness } from './observability/health.js';
 import { startObservabilityServer } from './observability/http-server.js';
@@ -13,7 +14,8 @@ import { createLineProcessor } from './rules/line-processor.js';
 import { CheckpointBook } from './state/checkpoint-book.js';
 import { loadState } from './state/checkpoint-store.js';
 import { acquireStateLock, type StateLock } from './state/lock.js';
-import { StatusReporter } from './status-reporter.js';
+import { assertStateDirOwner } from './state/owner-check.js';
+import { StatusReporter, type StatusSnapshotInput } from './status-reporter.js';
 import { createTailService, type TailService } from './tail/tail-service.js';
 
 export interface AgentOptions {
@@ -56,6 +58,7 @@ export class Agent {
   private spoolTimer: NodeJS.Timeout | null = null;
   private stateError: string | null = null;
   private stopping: Promise<void> | null = null;
+  private lastFiles: StatusSnapshotInput['files'] = [];
 
   private constructor(private readonly options: AgentOptions) {
     this.config = options.loaded.config;
@@ -80,6 +83,7 @@ export class Agent {
     const { config, logger } = this;
     const stateDir = config.state.dir;
     mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+    assertStateDirOwner(stateDir, this.options.window ? 'backfill' : 'run');
     this.lock = acquireStateLock(stateDir, logger);
 
     const state = loadState(stateDir, logger);
@@ -124,11 +128,18 @@ export class Agent {
       });
     }
 
+    for (const problem of await checkLogAccess(config.bots)) {
+      const fields = { bot: problem.bot, path: problem.path };
+      if (problem.severity === 'error') logger.error(fields, problem.message);
+      else logger.warn(fields, problem.message);
+    }
     for (const bot of config.bots) await this.startBot(bot);
 
     this.flushTimer = setInterval(() => this.flush(), config.state.flushIntervalMs);
     this.spoolTimer = setInterval(() => this.ingestSpool(), SPOOL_INTERVAL_MS);
-    this.flushTimer.unref();
+    // In follow mode the flush timer keeps the process alive even when no file or watcher does
+    // (an unreadable log directory, say), so rescans go on until the operator fixes it.
+    if (this.options.mode === 'once') this.flushTimer.unref();
     this.spoolTimer.unref();
     logger.info(
       {
@@ -211,9 +222,8 @@ export class Agent {
   }
 
   private writeStatus(): void {
-    const files = [...this.tails.values()].flatMap(({ bot, service }) =>
-      service.files().map((file) => ({ bot: bot.name, ...file }))
-    );
+    const files = this.tails.size > 0 ? this.listFiles() : this.lastFiles;
+    this.lastFiles = files;
     const delivery = this.dispatcher.health();
     if (delivery.lastError) this.status.recordError(delivery.lastError);
     try {
@@ -227,6 +237,12 @@ export class Agent {
       // The snapshot is informational; a failure here must not stop reading or delivery.
       this.logger.debug({ err: error }, 'Writing status.json failed.');
     }
+  }
+
+  private listFiles(): StatusSnapshotInput['files'] {
+    return [...this.tails.values()].flatMap(({ bot, service }) =>
+      service.files().map((file) => ({ bot: bot.name, ...file }))
+    );
   }
 
   /** Readiness for `/ready`: delivering normally, or the reasons why not. */
@@ -249,10 +265,20 @@ export class Agent {
 
   /** Resolves once every file was read to its current end and every queued event acknowledged. */
   async waitCaughtUp(giveUpAfterMs: number): Promise<OnceResult> {
+    const deadLettersBefore = this.deadLetters.count();
     await Promise.all([...this.tails.values()].map(({ service }) => service.drain()));
     this.flush();
     const result = await this.dispatcher.drained({ giveUpAfterMs });
     this.flush();
+    if (!result.ok) return result;
+    // An event moved to the dead letters was not delivered either.
+    const deadLettered = this.deadLetters.count() - deadLettersBefore;
+    if (deadLettered > 0) {
+      return {
+        ok: false,
+        reason: `${deadLettered} event(s) went to the dead letters (see: mfc-events-agent dead-letters list)`,
+      };
+    }
     return result;
   }
 
@@ -289,6 +315,10 @@ export class Agent {
     this.logger.info({ bots: next.bots.map((bot) => bot.name) }, 'Configuration reloaded.');
   }
 
+  get shutdownTimeoutMs(): number {
+    return this.config.shutdownTimeoutMs;
+  }
+
   /** Stops reading, waits for requests in flight up to `shutdownTimeoutMs`, saves state. */
   stop(): Promise<void> {
     this.stopping ??= this.close();
@@ -298,7 +328,10 @@ export class Agent {
   private async close(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.spoolTimer) clearInterval(this.spoolTimer);
+    // The last snapshot keeps the file table, so `status` after a stop still shows the offsets.
+    if (this.tails.size > 0) this.lastFiles = this.listFiles();
     for (const { service } of this.tails.values()) await service.stop();
+    this.tails.clear();
     if (this.dispatcher) await this.dispatcher.stop(this.config.shutdownTimeoutMs);
     if (this.book) {
       try {

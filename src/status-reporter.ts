@@ -1,10 +1,16 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeliveryHealth } from './delivery/dispatcher.js';
 import type { OutboxStats } from './outbox/outbox.js';
 
 /** Name of the snapshot that `mfc-events-agent status` reads from the state directory. */
 export const STATUS_FILE = 'status.json';
+
+/** Events acknowledged per type on one local date. */
+interface TodayCounts {
+  date: string;
+  acknowledged: Record<string, number>;
+}
 
 export interface StatusSnapshotInput {
   delivery: DeliveryHealth;
@@ -19,10 +25,12 @@ export interface StatusSnapshotInput {
  */
 export class StatusReporter {
   private readonly startedAt = Date.now();
-  private today = { date: localDate(), acknowledged: {} as Record<string, number> };
+  private today: TodayCounts = { date: localDate(), acknowledged: {} };
   private lastError: { at: number; message: string } | null = null;
 
-  constructor(private readonly stateDir: string) {}
+  constructor(private readonly stateDir: string) {
+    this.today = readTodayCounts(join(stateDir, STATUS_FILE)) ?? this.today;
+  }
 
   countAcknowledged(eventName: string): void {
     const date = localDate();
@@ -59,4 +67,30 @@ function localDate(now = new Date()): string {
   const month = String(now.getMonth() + 1).padStart(2, '0');
   const day = String(now.getDate()).padStart(2, '0');
   return `${now.getFullYear()}-${month}-${day}`;
+}
+
+/** Reads today's acknowledgement counts from the previous run's snapshot, so a restart keeps them. */
+function readTodayCounts(path: string): TodayCounts | null {
+  try {
+    const previous = JSON.parse(readFileSync(path, 'utf8')) as {
+      today?: { date?: unknown; acknowledged?: unknown };
+    };
+    const today = previous.today;
+    if (
+      today?.date !== localDate() ||
+      typeof today.acknowledged !== 'object' ||
+      today.acknowledged === null
+    ) {
+      return null;
+    }
+    const acknowledged: Record<string, number> = {};
+    for (const [name, count] of Object.entries(today.acknowledged)) {
+      if (typeof count === 'number' && Number.isInteger(count) && count >= 0)
+        acknowledged[name] = count;
+    }
+    return { date: today.date, acknowledged };
+  } catch {
+    // No snapshot yet, or an unreadable one: the counts start from zero.
+    return null;
+  }
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { renderEffectiveConfig } from '../config/effective.js';
 import { ConfigError } from '../config/errors.js';
 import { type LoadedConfig, loadConfig } from '../config/load.js';
+import { checkLogAccess } from '../discovery/access-check.js';
 
 /** Exit status of `check-config` when the configuration cannot be used. */
 export const EXIT_CONFIG_INVALID = 2;
@@ -40,6 +41,12 @@ export function registerCheckConfigCommand(
     .action(async (flags: CheckConfigFlags, command: Command) => {
       const loaded = await loadOrReport(command, flags.config, options.env);
       command.configureOutput().writeOut?.(renderEffectiveConfig(loaded));
+      // The file is valid either way; these say why the agent might still read nothing.
+      for (const problem of await checkLogAccess(loaded.config.bots)) {
+        command
+          .configureOutput()
+          .writeErr?.(`${problem.severity}: bot ${problem.bot}: ${problem.message}\n`);
+      }
       if (flags.online) await runOnlineCheck(command, loaded, options.onlineCheck);
     });
 }

@@ -7,6 +7,7 @@ import {
   type DeadLetterEntry,
   readDeadLetters,
 } from '../delivery/dead-letters.js';
+import { assertStateDirOwner } from '../state/owner-check.js';
 
 /** Configuration file read when `--config` is not given. */
 export const DEFAULT_CONFIG_PATH = '/etc/mfc-events-agent/config.yaml';
@@ -69,6 +70,7 @@ export function registerDeadLettersCommand(program: Command, deps: DeadLettersCo
     .action(async (options: RetryOptions) => {
       const { stateDir, entries } = await load(deps, options.config, errorOutput);
       const chosen = choose(entries, options);
+      assertStateDirOwner(stateDir, 'dead-letters retry');
       const result = retryDeadLetters(stateDir, chosen);
       for (const { entry, missing } of result.skipped) {
         errorOutput.write(

@@ -39,11 +39,19 @@ export function registerDemoCommand(program: Command): void {
         process.exit(2);
       }
 
+      const port = Number(trackerUrl.port || 80);
       const tracker = await startMockTracker({
-        port: Number(trackerUrl.port || 80),
+        port,
         host: '127.0.0.1',
         appId: config.tracker.appId,
         token: loaded.token,
+      }).catch((error: NodeJS.ErrnoException) => {
+        const hint =
+          error.code === 'EADDRINUSE'
+            ? `port ${port} is in use, probably by another demo: stop it, or change the port in tracker.url`
+            : error.message;
+        process.stderr.write(`demo: the mock tracker could not start: ${hint}\n`);
+        process.exit(1);
       });
       let delivered = 0;
       tracker.on(

@@ -17,8 +17,7 @@ export function createProgram(): Command {
     .description(
       'Follows MFC bot JSON logs and forwards appointment events to the federal tracker, exactly once.'
     )
-    .version(VERSION)
-    .showHelpAfterError();
+    .version(VERSION);
 
   registerRunCommand(program);
   registerCheckConfigCommand(program, { onlineCheck: checkCredentialsOnline });
@@ -35,5 +34,10 @@ export function createProgram(): Command {
 
 /** Runs the command line; `argv` is `process.argv`. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`test-rules ... | head`) closes the pipe: that is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   await createProgram().parseAsync(argv);
 }

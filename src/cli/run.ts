@@ -88,9 +88,17 @@ async function startOrExit(
 export function handleSignals(agent: Agent, logger: Logger, configPath: string): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means the operator will not wait: state on disk is consistent at any
+      // instant, so exiting now loses nothing, and requests in flight are sent again later.
+      logger.warn({ signal }, 'Second signal: exiting without waiting for requests in flight.');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'Stopping: finishing requests in flight and saving state.');
+    logger.info(
+      { signal, shutdownTimeoutMs: agent.shutdownTimeoutMs },
+      'Stopping: waiting for requests in flight, then saving state. A second signal exits at once.'
+    );
     agent.stop().then(
       () => process.exit(0),
       (error) => {

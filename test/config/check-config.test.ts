@@ -1,4 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is the configuration syntax under test, not a template.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -41,6 +43,9 @@ let cleanup: () => Promise<void>;
 
 beforeEach(async () => {
   ({ dir, cleanup } = await makeConfigDir());
+  // The valid configuration reads logs/*.log; a readable file there keeps stderr free of warnings.
+  mkdirSync(join(dir, 'logs'));
+  writeFileSync(join(dir, 'logs', 'bot.log'), '');
 });
 afterEach(async () => {
   await cleanup();
@@ -55,6 +60,17 @@ describe('check-config command', () => {
     expect(result.stderr).toBe('');
     expect(parse(result.stdout).bots[0].name).toBe('mfc_bot');
     expect(result.stdout).not.toContain(SECRET_TOKEN);
+  });
+
+  it('warns about a missing log directory', async () => {
+    rmSync(join(dir, 'logs'), { recursive: true });
+    const lines = replaceLine(validLines(), 4, '  token: ${MFC_TOKEN}');
+    const file = await writeLines(dir, 'config.yaml', lines);
+    const result = await runCheckConfig(['--config', file]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe(
+      `warning: bot mfc_bot: log directory ${join(dir, 'logs')} does not exist yet; files matching ${join(dir, 'logs', '*.log')} are picked up when it appears (check bots[].include if that is a typo)\n`
+    );
   });
 
   it('exits 2 on invalid file', async () => {

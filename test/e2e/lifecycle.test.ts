@@ -82,6 +82,24 @@ describe('agent lifecycle', () => {
     expect(agent.child.exitCode).toBeNull();
   });
 
+  it('waits for a log directory to appear', async () => {
+    const later = join(dir, 'later');
+    config = writeAgentConfig(dir, {
+      trackerUrl: tracker.url,
+      logGlob: join(later, '*.log'),
+      stateDir: join(dir, 'state'),
+    });
+    const agent = start();
+    await waitFor(() => agent.output().includes('does not exist yet'), 'the warning');
+    await sleep(1000);
+    expect(agent.child.exitCode).toBeNull();
+
+    mkdirSync(later);
+    appendFileSync(join(later, 'bot.log'), appointmentLine(1));
+    await waitFor(() => tracker.accepted.length === 1, 'the event', 30_000);
+    expect(agent.output()).toContain(`log directory ${later} does not exist yet`);
+  });
+
   it('refuses a second agent on one state dir', async () => {
     start();
     appendFileSync(log, appointmentLine(1));
