@@ -14,6 +14,10 @@ const DISK_RETRY_MS = 5000;
 export interface EventTimeWindow {
   sinceSeconds: number;
   untilSeconds: number | null;
+  /** Events found outside the window so far; they are skipped and their lines marked as read. */
+  skipped: number;
+  /** Events found inside the window and queued. */
+  queued: number;
 }
 
 /**
@@ -69,13 +73,11 @@ export function createEventSink(options: {
       const entries: OutboxEntry[] = [];
       for (const found of result.events) {
         const seconds = found.event.timestamp;
-        if (
-          window &&
-          (seconds < window.sinceSeconds ||
-            (window.untilSeconds !== null && seconds >= window.untilSeconds))
-        ) {
+        if (window && !isInside(window, seconds)) {
+          window.skipped++;
           continue;
         }
+        if (window) window.queued++;
         entries.push({
           event: found.event,
           source: { fileKey, offset: found.offset, end: found.end },
@@ -162,4 +164,11 @@ function invalidReasonLabel(reason: string): string {
   if (reason.startsWith('invalid user id')) return 'user_id';
   if (reason.startsWith('invalid time')) return 'time';
   return 'other';
+}
+
+function isInside(window: EventTimeWindow, seconds: number): boolean {
+  return (
+    seconds >= window.sinceSeconds &&
+    (window.untilSeconds === null || seconds < window.untilSeconds)
+  );
 }

@@ -39,15 +39,20 @@ export function registerBackfillCommand(program: Command): void {
         const loaded = await loadConfigOrExit(options.config);
         const logger = createAgentLogger(loaded);
         installCrashHandlers(logger, loaded.token);
+        const window = { sinceSeconds, untilSeconds, skipped: 0, queued: 0 };
         const agent = await Agent.start({
           loaded,
           logger,
           mode: 'once',
           includeCompressed: true,
-          window: { sinceSeconds, untilSeconds },
+          window,
         });
         const result = await agent.runOnce(Number(options.timeoutMs));
         await agent.stop();
+        process.stdout.write(
+          `backfill: ${window.queued} events inside the window queued, ${window.skipped} outside it skipped. ` +
+            'Lines read before, by run or an earlier backfill, were not read again.\n'
+        );
         if (!result.ok) {
           process.stderr.write(
             `backfill: some events were not delivered: ${result.reason}. They stay in the outbox.\n`
