@@ -7,7 +7,7 @@ import { spawnTracked } from '../lib/children.mjs';
 import { makeRunDir } from '../lib/run-dir.mjs';
 import { startSinkProcess } from '../lib/sink-process.mjs';
 
-/** Delivery settings of the catch-up runs: wide enough that the tracker never holds reading back. */
+/** Delivery settings of the catch-up runs: 8 requests in flight, up to 10,000 requests/s. */
 export const CATCHUP_DELIVERY = { concurrency: 8, maxRequestsPerSecond: 10_000 };
 const GREP_ARGS = ['-c', '-F', '"appointment '];
 
@@ -108,5 +108,8 @@ export function checkDelivery(code, received, expected, agentLog) {
     problems.push(`userId sum ${received.userIdSum}, expected ${expected.userIdSum}`);
   }
   if (received.rejected > 0) problems.push(`${received.rejected} requests went to a wrong URL`);
+  if (received.duplicateBodies > 0) {
+    problems.push(`${received.duplicateBodies} request bodies were sent more than once`);
+  }
   return problems;
 }

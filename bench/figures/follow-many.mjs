@@ -42,6 +42,7 @@ export async function measureFollowMany(context, durations) {
   } finally {
     const exit = await session.stop();
     if (exit.code !== 0) problems.push(`the agent exited with ${exit.code ?? exit.signal}`);
+    if (exit.duplicateBodies > 0) problems.push(`${exit.duplicateBodies} events were sent twice`);
     session.run.clean();
   }
   return {

@@ -34,6 +34,7 @@ export async function measureLatency(context, { fileCount, appends, intervalMs }
   } finally {
     const exit = await session.stop();
     if (exit.code !== 0) problems.push(`the agent exited with ${exit.code ?? exit.signal}`);
+    if (exit.duplicateBodies > 0) problems.push(`${exit.duplicateBodies} events were sent twice`);
     session.run.clean();
   }
   return {

@@ -10,7 +10,7 @@ import { makeRunDir } from './run-dir.mjs';
 import { waitUntil } from './wait.mjs';
 import { appointmentLine, fillerLine } from './workload.mjs';
 
-/** Delivery settings of the follow-mode figures: the rate limit never delays a measured event. */
+/** Delivery settings of the follow-mode figures: limits far above their rates of 2 to 20 events/s. */
 export const FOLLOW_DELIVERY = { concurrency: 8, maxRequestsPerSecond: 10_000 };
 const INITIAL_FILLER_LINES = 20;
 const WARM_UP_TIMEOUT_MS = 60_000;
@@ -84,11 +84,14 @@ export async function startFollowSession(context, name, fileCount) {
     waitForEvents(userIds, timeoutMs) {
       return waitUntil(() => userIds.every((userId) => receivedAt.has(userId)), timeoutMs);
     },
-    /** Stops the agent and the sink; resolves with the agent's exit `{ code, signal }`. */
+    /**
+     * Stops the agent and the sink. Resolves with the agent's exit `{ code, signal }` and the
+     * count of request bodies the sink got more than once (every appended line is unique).
+     */
     async stop() {
       const exit = await agent.stop();
       await sink.close();
-      return exit;
+      return { ...exit, duplicateBodies: sink.stats().duplicateBodies };
     },
     exited: agent.exited,
   };
