@@ -69,12 +69,22 @@ export async function openForIdentity(path: string): Promise<OpenedFile | null> 
 }
 
 /**
- * Searches the directory of a checkpoint's last path for the file's continuation. Files whose
- * inode is in `liveInodes` belong to other checkpoints and are skipped.
+ * Files that belong to other checkpoints: open files by inode, and the other checkpoints
+ * without an open file by their last inode (which may have been reused by another file since).
+ */
+export interface Claims {
+  live: ReadonlySet<string>;
+  dormant: ReadonlyMap<string, readonly FileCheckpoint[]>;
+}
+
+/**
+ * Searches the directory of a checkpoint's last path for the file's continuation, skipping
+ * files of other checkpoints. Only the file's own inode is considered for a checkpoint of an
+ * empty file, whose fingerprint would match any copy.
  */
 export async function searchContinuation(
   checkpoint: FileCheckpoint,
-  liveInodes: ReadonlySet<string>,
+  claims: Claims,
   heads: CompressedHeadCache
 ): Promise<ContinuationSearch> {
   const search: ContinuationSearch = { plain: null, compressed: [], truncated: false };
@@ -99,28 +109,46 @@ export async function searchContinuation(
     }
     search.truncated = found.match === 'truncated';
   }
+  if (checkpoint.fingerprint.length === 0) return search;
 
   for (const { path, stats } of entries) {
     const inode = inodeKey(stats.dev, stats.ino);
-    if (inode === own || liveInodes.has(inode) || isCompressedPath(path)) continue;
+    if (inode === own || claims.live.has(inode) || isCompressedPath(path)) continue;
     if (!isSiblingCopyName(path, checkpoint.path) || stats.size < checkpoint.offset) continue;
     const found = await matchPlain(path, checkpoint);
-    if (found.file) {
-      search.plain = { kind: 'copy', file: found.file };
-      return search;
+    if (found.file === null) continue;
+    if (await isClaimedPlain(found.file, claims.dormant.get(inode))) {
+      await found.file.handle.close();
+      continue;
     }
+    search.plain = { kind: 'copy', file: found.file };
+    return search;
   }
 
   for (const { path, stats } of entries) {
-    if (!isCompressedPath(path) || liveInodes.has(inodeKey(stats.dev, stats.ino))) continue;
+    const inode = inodeKey(stats.dev, stats.ino);
+    if (!isCompressedPath(path) || (inode !== own && claims.live.has(inode))) continue;
     const head = await heads.get(path, stats);
     if (head === null || !headMatches(head, checkpoint.fingerprint)) continue;
+    const claimants = inode === own ? [] : (claims.dormant.get(inode) ?? []);
+    if (claimants.some((other) => headMatches(head, other.fingerprint))) continue;
     const candidate = { path, dev: stats.dev, ino: stats.ino };
     // The generation the checkpoint already names goes first.
-    if (inodeKey(stats.dev, stats.ino) === own) search.compressed.unshift(candidate);
+    if (inode === own) search.compressed.unshift(candidate);
     else search.compressed.push(candidate);
   }
   return search;
+}
+
+/** True when a plain file still is the file of one of the checkpoints that name its inode. */
+async function isClaimedPlain(
+  file: OpenedFile,
+  claimants: readonly FileCheckpoint[] | undefined
+): Promise<boolean> {
+  for (const other of claimants ?? []) {
+    if ((await compareWithCheckpoint(file, other)) === 'same') return true;
+  }
+  return false;
 }
 
 /** Tells whether `path` still exists as the same inode. */

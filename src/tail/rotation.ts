@@ -7,7 +7,7 @@ import {
 } from './compressed-reader.js';
 import { type CompressedCandidate, searchContinuation } from './continuation.js';
 import { readHead } from './fingerprint.js';
-import type { TailRuntime } from './runtime.js';
+import { claimsExcept, type TailRuntime } from './runtime.js';
 import { inodeKey, TrackedFile } from './tracked-file.js';
 
 /** ISIZE in a gzip trailer is the decompressed size modulo 2^32. */
@@ -60,9 +60,9 @@ export async function recoverTruncated(
   truncatedInode: string,
   reader?: TrackedFile
 ): Promise<boolean> {
-  const skip = runtime.registry.inodes();
-  skip.add(truncatedInode);
-  const search = await searchContinuation(checkpoint, skip, runtime.heads);
+  const claims = claimsExcept(runtime, checkpoint.key);
+  const live = new Set(claims.live).add(truncatedInode);
+  const search = await searchContinuation(checkpoint, { ...claims, live }, runtime.heads);
   const plain = search.plain;
   if (plain !== null) {
     const moved = repoint(checkpoint, plain.file.path, plain.file.dev, plain.file.ino);
@@ -102,7 +102,11 @@ export async function resolveCheckpoint(
 ): Promise<void> {
   if (runtime.isStopping() || runtime.registry.get(checkpoint.key)) return;
   if (runtime.book.get(checkpoint.key) === undefined) return;
-  const search = await searchContinuation(checkpoint, runtime.registry.inodes(), runtime.heads);
+  const search = await searchContinuation(
+    checkpoint,
+    claimsExcept(runtime, checkpoint.key),
+    runtime.heads
+  );
   const plain = search.plain;
   if (plain !== null) {
     const found = plain.file;

@@ -4,9 +4,9 @@ import type { LineProcessor } from '../rules/line-processor.js';
 import type { CheckpointBook } from '../state/checkpoint-book.js';
 import type { FileCheckpoint } from '../state/checkpoint-store.js';
 import type { ReadContext } from './chunk-consumer.js';
-import type { CompressedHeadCache } from './continuation.js';
+import type { Claims, CompressedHeadCache } from './continuation.js';
 import type { FileRegistry } from './file-registry.js';
-import type { TrackedFile } from './tracked-file.js';
+import { inodeKey, type TrackedFile } from './tracked-file.js';
 
 /**
  * State shared by the parts of one bot's tail service. Every function that takes it runs
@@ -45,4 +45,18 @@ export function dormantCheckpoints(runtime: TailRuntime): FileCheckpoint[] {
     .filter(
       (checkpoint) => checkpoint.bot === runtime.bot.name && !runtime.registry.get(checkpoint.key)
     );
+}
+
+/**
+ * The files of the bot's other checkpoints, so that a search for one checkpoint's
+ * continuation does not take another checkpoint's file.
+ */
+export function claimsExcept(runtime: TailRuntime, exceptKey: string): Claims {
+  const dormant = new Map<string, FileCheckpoint[]>();
+  for (const checkpoint of dormantCheckpoints(runtime)) {
+    if (checkpoint.key === exceptKey) continue;
+    const inode = inodeKey(checkpoint.dev, checkpoint.ino);
+    dormant.set(inode, [...(dormant.get(inode) ?? []), checkpoint]);
+  }
+  return { live: runtime.registry.inodes(), dormant };
 }

@@ -276,6 +276,10 @@ class BotTailService implements TailService {
       this.reportReadError(file, error);
       return;
     }
+    options.logger.trace(
+      { file: file.key, status, offset: file.readOffset, sizeBytes: file.size },
+      'Read a log file.'
+    );
     if (status === 'truncated') {
       await handleTruncation(runtime, file);
       return;

@@ -9,6 +9,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics.js'
 import { OutboxFullError } from '../../src/outbox/outbox.js';
 import { type ChunkResult, createLineProcessor } from '../../src/rules/line-processor.js';
 import { CheckpointBook } from '../../src/state/checkpoint-book.js';
+import { loadState } from '../../src/state/checkpoint-store.js';
 import {
   createTailService,
   type EventSink,
@@ -148,7 +149,9 @@ export class LogCapture {
         callback();
       },
     });
-    this.logger = createLogger({ level: 'debug', format: 'json', destination });
+    // TAIL_DEBUG=1 also keeps the per-read trace lines, for replaying a failed model run.
+    const level = process.env.TAIL_DEBUG ? 'trace' : 'debug';
+    this.logger = createLogger({ level, format: 'json', destination });
   }
 
   messages(): string[] {
@@ -158,7 +161,7 @@ export class LogCapture {
 
 /** Everything one test's services share: state dir, book, sink, metrics, logs. */
 export class TailHarness {
-  readonly book: CheckpointBook;
+  book: CheckpointBook;
   readonly sink = new RecordingSink();
   readonly metrics: Metrics = createMetrics();
   readonly logs = new LogCapture();
@@ -192,6 +195,17 @@ export class TailHarness {
     this.services.push(service);
     await service.start();
     return service;
+  }
+
+  /** Saves the checkpoints and loads them into a new book, as a restarted agent does. */
+  reloadBook(): void {
+    this.book.save();
+    const state = loadState(this.stateDir, this.logs.logger);
+    this.book = new CheckpointBook({
+      dir: this.stateDir,
+      files: state.files,
+      logger: this.logs.logger,
+    });
   }
 
   async stopAll(): Promise<void> {
