@@ -1,34 +1,54 @@
+/** Time the bucket can save up, in ms: a burst never exceeds this many ms' worth of tokens. */
+const BURST_WINDOW_MS = 10;
+
 /**
- * Token bucket for `delivery.maxRequestsPerSecond`. The bucket has room for one token, so requests
- * are spaced at least `1000 / rate` ms apart and no one-second window holds more than `rate + 1`.
+ * Token bucket for `delivery.maxRequestsPerSecond`. It holds `max(1, rate / 100)` tokens, about
+ * 10 ms' worth, refilled by the time elapsed, so no one-second window sees more than
+ * `rate + capacity` requests. A one-token bucket would throttle high rates below their setting,
+ * because Node rounds every timer up to at least 1 ms.
  */
 export class RateLimiter {
-  private intervalMs: number;
-  private lastTakenAt = Number.NEGATIVE_INFINITY;
+  private ratePerMs: number;
+  private capacity: number;
+  private tokens: number;
+  private updatedAt = Number.NEGATIVE_INFINITY;
 
   constructor(requestsPerSecond: number) {
-    this.intervalMs = toIntervalMs(requestsPerSecond);
+    this.ratePerMs = toRatePerMs(requestsPerSecond);
+    this.capacity = capacityFor(this.ratePerMs);
+    this.tokens = this.capacity;
   }
 
-  /** Changes the rate; the spacing after the last token taken follows the new rate at once. */
+  /** Changes the rate; tokens saved up beyond the new capacity are dropped at once. */
   setRate(requestsPerSecond: number): void {
-    this.intervalMs = toIntervalMs(requestsPerSecond);
+    this.ratePerMs = toRatePerMs(requestsPerSecond);
+    this.capacity = capacityFor(this.ratePerMs);
+    this.tokens = Math.min(this.tokens, this.capacity);
   }
 
   /** Takes a token and returns 0, or returns the ms to wait before one is available. */
   tryTake(now = performance.now()): number {
-    const nextFreeAt = this.lastTakenAt + this.intervalMs;
-    if (now < nextFreeAt) return nextFreeAt - now;
-    this.lastTakenAt = now;
-    return 0;
+    if (this.updatedAt !== Number.NEGATIVE_INFINITY) {
+      this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.ratePerMs);
+    }
+    this.updatedAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return (1 - this.tokens) / this.ratePerMs;
   }
 }
 
-function toIntervalMs(requestsPerSecond: number): number {
+function capacityFor(ratePerMs: number): number {
+  return Math.max(1, Math.floor(ratePerMs * BURST_WINDOW_MS));
+}
+
+function toRatePerMs(requestsPerSecond: number): number {
   if (!(requestsPerSecond > 0) || !Number.isFinite(requestsPerSecond)) {
     throw new RangeError(
       `delivery.maxRequestsPerSecond must be a positive number, got ${requestsPerSecond}`
     );
   }
-  return 1000 / requestsPerSecond;
+  return requestsPerSecond / 1000;
 }

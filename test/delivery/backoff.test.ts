@@ -45,7 +45,16 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter(1000);
     expect(limiter.tryTake(0)).toBe(0);
     limiter.setRate(2);
-    expect(limiter.tryTake(1)).toBe(499);
+    // The one token the smaller bucket keeps goes first; the next waits for the new spacing.
+    expect(limiter.tryTake(1)).toBe(0);
+    expect(limiter.tryTake(2)).toBeCloseTo(499, 5);
+  });
+
+  it('allows a 10 ms burst at high rates', () => {
+    const limiter = new RateLimiter(10_000);
+    for (let index = 0; index < 100; index++) expect(limiter.tryTake(1000)).toBe(0);
+    expect(limiter.tryTake(1000)).toBeCloseTo(0.1, 5);
+    expect(limiter.tryTake(1001)).toBe(0);
   });
 
   it('rejects a zero rate', () => {
