@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { DeliveryHealth } from './delivery/dispatcher.js';
 import type { OutboxStats } from './outbox/outbox.js';
 
+/** Longest interval between two writes of an unchanged snapshot, in ms. */
+const REFRESH_MS = 10_000;
+
 /** Name of the snapshot that `mfc-events-agent status` reads from the state directory. */
 export const STATUS_FILE = 'status.json';
 
@@ -27,6 +30,8 @@ export class StatusReporter {
   private readonly startedAt = Date.now();
   private today: TodayCounts = { date: localDate(), acknowledged: {} };
   private lastError: { at: number; message: string } | null = null;
+  private lastContent = '';
+  private lastWrittenAt = 0;
 
   constructor(private readonly stateDir: string) {
     this.today = readTodayCounts(join(stateDir, STATUS_FILE)) ?? this.today;
@@ -43,11 +48,20 @@ export class StatusReporter {
     this.lastError = { at: Date.now(), message };
   }
 
-  /** Writes the snapshot to a temporary file and renames it over the previous one, so readers never see half of it. */
-  write(input: StatusSnapshotInput): void {
+  /**
+   * Writes the snapshot to a temporary file and renames it over the previous one, so readers
+   * never see half of it. An unchanged snapshot is rewritten only every `REFRESH_MS`, which
+   * keeps an idle agent idle while `status` can still tell a live agent from a stopped one.
+   */
+  write(input: StatusSnapshotInput, force = false): void {
+    const content = JSON.stringify({ ...input, today: this.today, lastError: this.lastError });
+    const now = Date.now();
+    if (!force && content === this.lastContent && now - this.lastWrittenAt < REFRESH_MS) return;
+    this.lastContent = content;
+    this.lastWrittenAt = now;
     const snapshot = {
       version: 1,
-      savedAt: Date.now(),
+      savedAt: now,
       pid: process.pid,
       startedAt: this.startedAt,
       ...input,

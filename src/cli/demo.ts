@@ -87,9 +87,8 @@ export function registerDemoCommand(program: Command): void {
       );
       const agent = await Agent.start({ loaded, logger, mode: 'follow' });
       const caughtUp = await agent.waitCaughtUp(30_000);
-      const lines = await sumCounter(agent, 'mfc_agent_lines_read_total');
       process.stdout.write(
-        `\nCaught up: ${delivered} events delivered in this run, ${lines} lines read. ` +
+        `\nCaught up: ${delivered} events delivered in this run. ` +
           (caughtUp.ok ? '' : `Delivery is not complete: ${caughtUp.reason}. `) +
           'Events delivered in an earlier run are not sent again (remove the state directory to replay them).\n' +
           'Following the files: append a line to a log and watch it arrive. Ctrl+C stops.\n'
@@ -99,11 +98,4 @@ export function registerDemoCommand(program: Command): void {
         void tracker.close();
       });
     });
-}
-
-async function sumCounter(agent: Agent, name: string): Promise<number> {
-  const metric = agent.metrics.registry.getSingleMetric(name);
-  if (!metric) return 0;
-  const data = await metric.get();
-  return data.values.reduce((sum, sample) => sum + sample.value, 0);
 }

@@ -8,7 +8,18 @@ import { jsonLiteralsOf, jsonLiteralsOfScalar } from './json-literal.js';
  */
 export interface Prefilter {
   readonly literals: readonly Buffer[];
+  /** The literals grouped by a shared prefix, so each group costs one scan of the range. */
+  readonly groups: readonly LiteralGroup[];
 }
+
+/** Literals that start with the same `prefix`; the range is searched for the prefix only. */
+export interface LiteralGroup {
+  readonly prefix: Buffer;
+  readonly literals: readonly Buffer[];
+}
+
+/** Shortest shared prefix worth one scan for several literals; shorter ones hit too often. */
+const MIN_SHARED_PREFIX_BYTES = 6;
 
 type Literals = Buffer[] | null;
 
@@ -25,7 +36,45 @@ export function buildPrefilter(bot: BotConfig): Prefilter | null {
     if (literals === null) return null;
     all.push(...literals);
   }
-  return { literals: minimalLiterals(all) };
+  const literals = minimalLiterals(all);
+  return { literals, groups: groupByPrefix(literals) };
+}
+
+/**
+ * Groups literals, in sorted order, while the group keeps a shared prefix of at least
+ * `MIN_SHARED_PREFIX_BYTES`; a literal alone forms a group whose prefix is itself.
+ */
+export function groupByPrefix(literals: readonly Buffer[]): LiteralGroup[] {
+  const sorted = [...literals].sort(Buffer.compare);
+  const groups: LiteralGroup[] = [];
+  let members: Buffer[] = [];
+  let prefixLength = 0;
+  const close = () => {
+    if (members.length === 0) return;
+    const prefix = members.length === 1 ? members[0]! : members[0]!.subarray(0, prefixLength);
+    groups.push({ prefix, literals: members });
+  };
+  for (const literal of sorted) {
+    const first = members[0];
+    const shared = first === undefined ? 0 : sharedPrefixLength(first, literal, prefixLength);
+    if (first !== undefined && shared >= MIN_SHARED_PREFIX_BYTES) {
+      members.push(literal);
+      prefixLength = shared;
+    } else {
+      close();
+      members = [literal];
+      prefixLength = literal.length;
+    }
+  }
+  close();
+  return groups;
+}
+
+function sharedPrefixLength(a: Buffer, b: Buffer, limit: number): number {
+  const max = Math.min(a.length, b.length, limit);
+  let length = 0;
+  while (length < max && a[length] === b[length]) length++;
+  return length;
 }
 
 /**
@@ -34,23 +83,35 @@ export function buildPrefilter(bot: BotConfig): Prefilter | null {
  */
 export function findCandidateLines(prefilter: Prefilter, view: Buffer): number[] {
   const starts: number[] = [];
-  for (const literal of prefilter.literals) {
+  for (const group of prefilter.groups) {
+    const { prefix, literals } = group;
+    const isWhole = literals.length === 1 && literals[0] === prefix;
     let from = 0;
     while (from < view.length) {
-      const hit = view.indexOf(literal, from);
+      const hit = view.indexOf(prefix, from);
       if (hit < 0) break;
+      if (!isWhole && !literals.some((literal) => startsWithAt(view, hit, literal))) {
+        // The prefix alone is no match; a literal may still start later on the same line.
+        from = hit + 1;
+        continue;
+      }
       const lineStart = hit === 0 ? 0 : view.lastIndexOf(0x0a, hit - 1) + 1;
       starts.push(lineStart);
-      const newline = view.indexOf(0x0a, hit + literal.length);
+      const newline = view.indexOf(0x0a, hit + prefix.length);
       if (newline < 0) break;
       from = newline + 1;
     }
   }
-  if (prefilter.literals.length > 1) {
+  if (prefilter.groups.length > 1) {
     starts.sort((a, b) => a - b);
     return dedupeSorted(starts);
   }
   return starts;
+}
+
+function startsWithAt(view: Buffer, at: number, literal: Buffer): boolean {
+  if (at + literal.length > view.length) return false;
+  return view.compare(literal, 0, literal.length, at, at + literal.length) === 0;
 }
 
 function dedupeSorted(values: number[]): number[] {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLineProcessor } from '../../src/rules/line-processor.js';
-import { buildPrefilter } from '../../src/rules/prefilter.js';
+import { buildPrefilter, findCandidateLines, groupByPrefix } from '../../src/rules/prefilter.js';
 import { makeBot, processorOptions } from './support.js';
 
 const literalsOf = (when: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
@@ -288,5 +288,27 @@ describe('prefilter property', () => {
     );
     // The runs must exercise the prefilter, not only fall back to full parsing.
     expect(prefiltered).toBeGreaterThan(100);
+  });
+});
+
+describe('prefilter literal groups', () => {
+  const created = Buffer.from('appointment created');
+  const cancelled = Buffer.from('appointment cancelled');
+
+  it('groups literals sharing a prefix', () => {
+    const groups = groupByPrefix([created, cancelled, Buffer.from('other')]);
+    expect(groups.map((group) => group.prefix.toString())).toEqual(['appointment c', 'other']);
+    expect(groups[0]!.literals).toHaveLength(2);
+  });
+
+  it('finds a literal after a bare prefix', () => {
+    const prefilter = {
+      literals: [created, cancelled],
+      groups: groupByPrefix([created, cancelled]),
+    };
+    const view = Buffer.from(
+      '{"text":"appointment c"}\n{"text":"appointment cx","msg":"appointment cancelled"}\n{}\n'
+    );
+    expect(findCandidateLines(prefilter, view)).toEqual([25]);
   });
 });
