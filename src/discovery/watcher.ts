@@ -4,7 +4,7 @@ import { type FSWatcher, watch } from 'chokidar';
 import { type Logger, LogRateLimiter } from '../observability/logger.js';
 import type { WatchTarget } from './patterns.js';
 
-/** Interval of chokidar polling after the fallback, in ms; the floor for idle CPU. */
+/** Interval of chokidar polling after the fallback, in ms. */
 export const POLLING_INTERVAL_MS = 1000;
 
 /** Error codes that mean the kernel refused another inotify watch or descriptor. */

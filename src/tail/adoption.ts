@@ -19,10 +19,10 @@ import { inodeKey, TrackedFile } from './tracked-file.js';
 const START_AT_END_SEARCH_BYTES = 64 * 1024;
 
 /**
- * What a newly opened file is: the file of a checkpoint (`resume`), that file cut short or
- * rewritten while no one watched (`truncated`), a copy of a live file (`copy`), a copy made
- * before a live file was truncated (`copyOfTruncated`), the continuation of a checkpoint
- * whose file is gone (`continuation`), or a file never seen (`new`).
+ * Identity of a newly opened file. `resume`: the file of a checkpoint. `truncated`: that file,
+ * cut short or rewritten while no one watched. `copy`: a copy of a live file. `copyOfTruncated`:
+ * a copy made just before a live file was truncated. `continuation`: a copy that continues a
+ * checkpoint whose file is gone. `new`: a file never seen.
  */
 type Identity =
   | { kind: 'resume' | 'truncated' | 'continuation'; checkpoint: FileCheckpoint }
@@ -57,21 +57,22 @@ export async function examinePath(runtime: TailRuntime, path: string): Promise<v
   const opened = await openForIdentity(path).catch((error: NodeJS.ErrnoException) => error);
   if (opened instanceof Error) {
     if (isPermissionError(opened)) reportDenied(runtime, path, opened);
+    else if (opened.code !== 'ENOENT') reportOpenError(runtime, path, opened);
     return;
   }
   if (opened === null) return;
   if (runtime.deniedPaths.delete(path)) {
     runtime.logger.info({ path }, 'Log file is readable again.');
   }
-  let kept = false;
+  let handleKept = false;
   try {
-    kept = await adoptOpened(runtime, opened);
+    handleKept = await adoptOpened(runtime, opened);
   } finally {
-    if (!kept) await opened.handle.close();
+    if (!handleKept) await opened.handle.close();
   }
 }
 
-/** Starts following the opened file as its identity says; returns true when it keeps the handle. */
+/** Starts following the opened file according to its identity; true when it keeps the handle. */
 async function adoptOpened(runtime: TailRuntime, opened: OpenedFile): Promise<boolean> {
   const { registry, logger } = runtime;
   if (registry.withInode(inodeKey(opened.dev, opened.ino))) return false;
@@ -147,9 +148,10 @@ async function identify(runtime: TailRuntime, opened: OpenedFile): Promise<Ident
 }
 
 /**
- * Offset a newly found file starts at. `startAt: end` applies only to files found in the first
- * scan of a bot that has no checkpoint at all (a first install): a file found later, while
- * running or after a restart, is new since the agent last looked and is read from its start.
+ * Returns the offset a newly found file starts at. `startAt: end` applies only to files found
+ * in the first scan of a bot that has no checkpoint at all, which is a first install. A file
+ * found later, while running or after a restart, is new since the agent last looked, so it is
+ * read from its start.
  */
 async function startOffset(runtime: TailRuntime, opened: OpenedFile): Promise<number> {
   if (!runtime.firstInstallScan || runtime.bot.startAt !== 'end' || opened.size === 0) return 0;
@@ -256,5 +258,14 @@ function reportDenied(runtime: TailRuntime, path: string, error: NodeJS.ErrnoExc
   runtime.logger.warn(
     { path, code: error.code },
     'Cannot open a log file: permission denied. Grant the agent read access; it retries on every rescan.'
+  );
+}
+
+function reportOpenError(runtime: TailRuntime, path: string, error: NodeJS.ErrnoException): void {
+  const suppressed = runtime.context.warnings.take(`open:${path}`);
+  if (suppressed < 0) return;
+  runtime.logger.warn(
+    { path, code: error.code, err: error, suppressed },
+    'Opening a log file failed; retrying on the next rescan.'
   );
 }

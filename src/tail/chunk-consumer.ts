@@ -8,18 +8,20 @@ import { findLongLine } from './long-lines.js';
 import type { EventSink } from './sink.js';
 import type { TrackedFile } from './tracked-file.js';
 
-/** What reading needs from the service: where events go, and what to count and log. */
+/** The parts of the service that reading uses: the sink, the book, metrics and logs. */
 export interface ReadContext {
   botName: string;
   book: CheckpointBook;
   sink: EventSink;
   metrics: Metrics;
   logger: Logger;
-  /** Longest line handed to the processor, in bytes without its `\n`. */
+  /** Maximum line length handed to the processor, in bytes without its `\n`. */
   maxLineBytes: number;
   /** The one read buffer of the service. */
   buffer: Buffer;
   warnings: LogRateLimiter;
+  /** True once the service stops: long reads end early, at a line boundary. */
+  isStopping(): boolean;
 }
 
 /**
@@ -113,7 +115,7 @@ export async function flushPendingAppend(
 
 /**
  * Moves the checkpoint to the read position, or to the oldest line of a record the processor
- * still assembles, with the tail check of the bytes before it; marks the book dirty.
+ * still assembles. The tail check is taken of the bytes before it, and the book marked dirty.
  */
 export async function commitOffset(
   context: ReadContext,

@@ -6,10 +6,10 @@ import { dormantCheckpoints, type TailRuntime } from './runtime.js';
 import { inodeKey, type TrackedFile } from './tracked-file.js';
 
 /**
- * Reads one `.gz` generation found by a backfill. A generation that holds a file read before
- * (its decompressed bytes match a checkpoint's fingerprint and tail check) is read on from that
- * checkpoint's offset; a copy of a file being followed is skipped; any other is new and read
- * from its start, under a checkpoint saved first so a second backfill skips it.
+ * Reads one `.gz` generation found by a backfill. A generation of a file read before (its
+ * decompressed bytes match a checkpoint's fingerprint and tail check) is read on from that
+ * checkpoint's offset, and a copy of a file being followed is skipped. Any other is new, so it
+ * is read from its start under a checkpoint saved first, which a second backfill then skips.
  */
 export async function adoptCompressed(runtime: TailRuntime, path: string): Promise<void> {
   const stats = await stat(path).catch(() => null);

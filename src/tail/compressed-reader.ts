@@ -18,9 +18,9 @@ const NEWLINE = 0x0a;
 const NO_TAIL: TailSource = async () => null;
 
 /**
- * How a `.gz` read ended: `done` at the end of the stream, `mismatch` when the bytes before
- * the checkpoint offset are not the checkpoint's (or the stream is shorter), `failed` on a
- * corrupt or unfinished file, `stopped` when the service stopped while the outbox was full.
+ * Outcome of a `.gz` read. `done`: the end of the stream was reached. `mismatch`: the bytes
+ * before the checkpoint offset are not the checkpoint's, or the stream is shorter. `failed`:
+ * the file is corrupt or still being written. `stopped`: the service stopped first.
  */
 export type CompressedStatus = 'done' | 'mismatch' | 'failed' | 'stopped';
 
@@ -48,7 +48,7 @@ export async function readCompressedHead(path: string): Promise<Buffer | null> {
 
 /**
  * Returns the decompressed size modulo 2^32 that a gzip trailer records (ISIZE), or null.
- * For a single-member file it tells cheaply whether a checkpoint sits at the end.
+ * For a single-member file it shows cheaply whether a checkpoint sits at the end.
  */
 export async function readCompressedSizeHint(path: string): Promise<number | null> {
   const handle = await open(path, 'r').catch(() => null);
@@ -102,6 +102,7 @@ export async function readCompressedFile(
   const stream = decompress(path);
   try {
     for await (const chunk of stream) {
+      if (context.isStopping()) return 'stopped';
       const status = await cursor.push(chunk as Buffer);
       if (status !== 'ok') return status;
     }

@@ -8,7 +8,7 @@ import { headMatches, readHead } from './fingerprint.js';
 import { compareWithCheckpoint, isSiblingCopyName, type OpenedFile } from './identity.js';
 import { inodeKey } from './tracked-file.js';
 
-/** Entries kept by `CompressedHeadCache`; a directory rarely holds more generations. */
+/** Maximum entries of `CompressedHeadCache` (at most 1 KiB each); the oldest goes first. */
 const HEAD_CACHE_ENTRIES = 512;
 
 /** A `.gz` file whose decompressed first bytes match a checkpoint's fingerprint. */
@@ -19,10 +19,10 @@ export interface CompressedCandidate {
 }
 
 /**
- * Where a checkpoint's file went: a plain file that continues it (the same inode under another
- * name, or a copy with the same bytes up to the offset), and `.gz` files that may (their tail
- * check is verified while they are streamed). `truncated` is true when the checkpoint's inode
- * is still there but was cut below the offset or rewritten.
+ * Result of a search for a checkpoint's file. `plain` is a file that continues it: the same
+ * inode under another name, or a copy with the same bytes up to the offset. `compressed` lists
+ * `.gz` files that may continue it, because their tail check is verified only while streaming.
+ * `truncated` is true when the checkpoint's inode is still there but was cut or rewritten.
  */
 export interface ContinuationSearch {
   plain: { kind: 'renamed' | 'copy'; file: OpenedFile } | null;
@@ -50,10 +50,12 @@ export class CompressedHeadCache {
   }
 }
 
-/** Opens a plain file and reads what identification needs; null when it cannot be opened. */
+/**
+ * Opens a plain file and reads what identification needs; null when it is not a regular file.
+ * Rejects with the error of `open` (ENOENT, EACCES, ...).
+ */
 export async function openForIdentity(path: string): Promise<OpenedFile | null> {
-  const handle = await open(path, 'r').catch(() => null);
-  if (handle === null) return null;
+  const handle = await open(path, 'r');
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) {

@@ -20,9 +20,9 @@ import type { TrackedFile } from './tracked-file.js';
 const NEWLINE = 0x0a;
 
 /**
- * How a read ended: `idle` at the end of the file, `partial` at a last line without `\n` that
- * waits, `more` when the chunk budget ran out, `blocked` on a full outbox, `truncated` when the
- * bytes under the read position changed (size below it, or other bytes before it).
+ * Outcome of a read. `idle`: the end of the file. `partial`: a last line without `\n` waits.
+ * `more`: the chunk budget ran out. `blocked`: the outbox is full. `truncated`: the bytes under
+ * the read position changed, because the size dropped below it or other bytes precede it.
  */
 export type ReadStatus = 'idle' | 'partial' | 'more' | 'blocked' | 'truncated';
 
@@ -37,9 +37,9 @@ export interface ReadOptions {
 }
 
 /**
- * Reads a plain file through its descriptor from `file.readOffset`: one `read` per chunk into
- * the shared buffer, the 64 bytes before the position included to notice a rewrite, and one
- * processor call per chunk for the range up to its last `\n`.
+ * Reads a plain file through its descriptor from `file.readOffset`, one `read` per chunk into
+ * the shared buffer. Each read includes the 64 bytes before the position to notice a rewrite,
+ * and each chunk costs one processor call for the range up to its last `\n`.
  */
 export async function readPlainFile(
   context: ReadContext,
@@ -54,7 +54,6 @@ export async function readPlainFile(
   const stats = await handle.stat();
   if (stats.size !== file.size) file.lastActivityMs = options.now;
   file.size = stats.size;
-  file.links = stats.nlink;
   if (file.size < file.readOffset) return 'truncated';
   if (!(await extendFingerprint(context, file, handle))) return 'truncated';
 
@@ -64,7 +63,7 @@ export async function readPlainFile(
       await commitOffset(context, file, tailSource);
       continue;
     }
-    if (file.readOffset >= file.size) return 'idle';
+    if (file.readOffset >= file.size || context.isStopping()) return 'idle';
     if (context.sink.isFull()) return 'blocked';
 
     const buffer = context.buffer;

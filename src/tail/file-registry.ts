@@ -60,7 +60,7 @@ export class FileRegistry {
     return [...this.byKey.values()];
   }
 
-  /** `dev:ino` of every open file, so searches skip files other checkpoints hold. */
+  /** `dev:ino` of every open file, so searches skip the files of other checkpoints. */
   inodes(): Set<string> {
     return new Set(this.byInode.keys());
   }

@@ -2,7 +2,7 @@ import type { TrackedFile } from './tracked-file.js';
 
 /** First poll of a rotated file after it grew, in ms. */
 const POLL_MIN_MS = 100;
-/** Slowest poll of a rotated file, in ms: idle polling never runs faster than once a second. */
+/** Maximum poll interval of a rotated file, in ms, reached after a few polls without growth. */
 const POLL_MAX_MS = 1000;
 
 /** Settings of `FileTimers`. */

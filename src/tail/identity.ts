@@ -23,9 +23,9 @@ export interface OpenedFile {
 }
 
 /**
- * How a file relates to a checkpoint: `same` when its first bytes hash to the fingerprint and
- * the bytes before the offset to the tail check; `truncated` when its first bytes match but
- * it is now shorter than the offset or holds other bytes before it; `other` otherwise.
+ * Relation of a file to a checkpoint. `same`: its first bytes hash to the fingerprint and the
+ * bytes before the offset to the tail check. `truncated`: its first bytes match, but it is now
+ * shorter than the offset or contains other bytes before it. `other`: anything else.
  */
 export type CheckpointMatch = 'same' | 'truncated' | 'other';
 
@@ -82,9 +82,9 @@ export async function isCopyOfLive(file: OpenedFile, live: TrackedFile): Promise
 }
 
 /**
- * True when all of `file` (shorter than a fingerprint) equals the start of a live file: it may
- * be a copy still being written (logrotate creates the copy empty), so it is not identified
- * until it grows past that or differs.
+ * True when all of `file`, shorter than a fingerprint, equals the start of a live file. It may
+ * be a copy still being written (a copy starts empty), so it is identified only once it grows
+ * past the fingerprint or differs.
  */
 export async function isStartOfLive(file: OpenedFile, live: TrackedFile): Promise<boolean> {
   if (live.handle === null || file.size >= FINGERPRINT_MAX_BYTES) return false;
@@ -94,7 +94,7 @@ export async function isStartOfLive(file: OpenedFile, live: TrackedFile): Promis
 
 /**
  * True when the bytes a live file was read through are no longer there: it is shorter than
- * the read position, or holds other bytes just before it.
+ * the read position, or contains other bytes just before it.
  */
 export async function isTruncated(live: TrackedFile): Promise<boolean> {
   if (live.handle === null) return false;

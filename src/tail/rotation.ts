@@ -15,9 +15,9 @@ const GZIP_SIZE_MODULUS = 2 ** 32;
 
 /**
  * Handles a live file whose bytes under the read position changed: it was truncated in place
- * (`copytruncate`, `> file`) or rewritten. The copy is read on from the old offset under the
- * old checkpoint; then the file gets a new checkpoint and is read from 0, because its old
- * key's offsets (and the outbox records that carry them) describe bytes that are gone.
+ * (`copytruncate`, `> file`) or rewritten. Its copy is read on from the old offset under the
+ * old checkpoint. Then the file gets a new checkpoint and is read from 0, because the old
+ * key's offsets, and the outbox records that carry them, describe bytes that are gone.
  */
 export async function handleTruncation(runtime: TailRuntime, file: TrackedFile): Promise<void> {
   const { registry, logger } = runtime;
@@ -42,7 +42,7 @@ export async function handleTruncation(runtime: TailRuntime, file: TrackedFile):
   };
   const successor = await trackNew(runtime, opened, 0, paths);
   if (!recovered) {
-    // The processor went with nobody: forget its half-assembled record and reuse it.
+    // No copy took the processor over: forget its half-assembled record and reuse it.
     file.processor.reset();
     successor.processor = file.processor;
   }
@@ -52,7 +52,7 @@ export async function handleTruncation(runtime: TailRuntime, file: TrackedFile):
  * Finds and reads the copy of a truncated file's checkpoint: a plain copy is followed from the
  * offset, a `.gz` copy is streamed now. When `reader` is given (the live file that was
  * truncated), its processor and read position carry over, so a half-assembled record goes
- * on. Returns false, dropping the checkpoint, when no copy holds the bytes before the offset.
+ * on. Returns false, dropping the checkpoint, when no copy contains the bytes before the offset.
  */
 export async function recoverTruncated(
   runtime: TailRuntime,
@@ -92,9 +92,9 @@ export async function recoverTruncated(
 }
 
 /**
- * Settles a checkpoint that no open file holds: finds its file under another name (a rotation,
- * also one that happened while the agent was stopped) and reads what is left of it, or
- * streams a `.gz` generation holding it, or drops the checkpoint when the file is gone.
+ * Settles a checkpoint without an open file. It finds the file under another name (a rotation,
+ * also one while the agent was stopped) and reads what is left of it. Failing that, it streams
+ * a `.gz` generation of it, or else drops the checkpoint because the file is gone.
  */
 export async function resolveCheckpoint(
   runtime: TailRuntime,

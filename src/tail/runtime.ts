@@ -38,7 +38,7 @@ export interface TailRuntime {
   waitForSpace(): Promise<boolean>;
 }
 
-/** The bot's checkpoints that no open file holds: released, rotated away, or not found yet. */
+/** Returns the bot's checkpoints without an open file: released, rotated away, or not found yet. */
 export function dormantCheckpoints(runtime: TailRuntime): FileCheckpoint[] {
   return runtime.book
     .all()
@@ -48,7 +48,7 @@ export function dormantCheckpoints(runtime: TailRuntime): FileCheckpoint[] {
 }
 
 /**
- * The files of the bot's other checkpoints, so that a search for one checkpoint's
+ * Returns the files of the bot's other checkpoints, so that a search for one checkpoint's
  * continuation does not take another checkpoint's file.
  */
 export function claimsExcept(runtime: TailRuntime, exceptKey: string): Claims {

@@ -61,32 +61,38 @@ export interface TailServiceOptions {
   usePolling?: boolean;
 }
 
-/** One followed file as `files()` lists it. */
-export interface TailedFileInfo {
+/** One open file as `files()` lists it. */
+export interface TailedFile {
+  /** Checkpoint key. */
   key: string;
   path: string;
-  /** Checkpoint offset: bytes before it are queued. */
+  /** Checkpoint offset: the events of the bytes before it are queued. */
   offset: number;
-  sizeBytes: number;
+  /** File size at the last read, in bytes. */
+  size: number;
+  /** `following`, `rotated` (read to its end, then released) or `compressed`. */
   state: string;
 }
 
-/** Follows the files of one bot and queues the events of their lines exactly once. */
+/** Follower of one bot's files, which queues the events of each line once. */
 export interface TailService {
+  /** Finds the bot's files and starts reading; resolves once the files found are followed. */
   start(): Promise<void>;
   /** Resolves when every known file is read to its current end. */
   drain(): Promise<void>;
+  /** Stops watching and reading and closes the files; checkpoints stay in the book. */
   stop(): Promise<void>;
-  files(): { key: string; path: string; offset: number; size: number; state: string }[];
+  files(): TailedFile[];
 }
 
 /**
  * Creates the tail service of one bot. Checkpoints are keyed by file identity (device, inode,
- * fingerprint of the first bytes, tail check before the offset), never by path, so renames,
- * copies, truncations and `.gz` generations are read on where reading stopped. `startAt`
- * applies only to the files found at start when the bot has no checkpoint yet (a first
- * install); every file found later, while running or after a restart, is new since the agent
- * last looked and is read from its beginning.
+ * fingerprint of the first bytes, tail check before the offset), never by path. So renames,
+ * copies, truncations and `.gz` generations are read on where reading stopped.
+ *
+ * `startAt` applies only to the files found at start when the bot has no checkpoint yet, which
+ * is a first install. Every file found later, while running or after a restart, is new since
+ * the agent last looked, so it is read from its beginning.
  */
 export function createTailService(options: TailServiceOptions): TailService {
   return new BotTailService(options);
@@ -144,6 +150,7 @@ class BotTailService implements TailService {
         maxLineBytes: bot.maxLineBytes,
         buffer: Buffer.allocUnsafe(bufferBytes),
         warnings,
+        isStopping: () => this.stopping,
       },
       registry: new FileRegistry(),
       heads: new CompressedHeadCache(),
@@ -196,25 +203,21 @@ class BotTailService implements TailService {
 
   async drain(): Promise<void> {
     if (this.options.mode === 'follow') this.enqueueRescan();
+    // Each file is drained to the size it had when drain first saw it.
     const targets = new Map<TrackedFile, number>();
     for (;;) {
       await this.queue.idle();
       if (this.stopping) return;
       for (const file of this.runtime.registry.files()) {
         if (file.handle === null) continue;
-        if (!targets.has(file)) {
-          const size = await file.handle
-            .stat()
-            .then((stats) => stats.size)
-            .catch(() => 0);
-          targets.set(file, size);
-        }
+        if (!targets.has(file)) targets.set(file, await sizeOf(file));
         this.scheduleRead(file);
       }
       await this.queue.idle();
-      const behind = this.runtime.registry
-        .files()
-        .filter((file) => file.handle !== null && !file.isCaughtUp(targets.get(file) ?? 0));
+      const behind = this.runtime.registry.files().filter((file) => {
+        const target = targets.get(file);
+        return file.handle !== null && (target === undefined || !file.isCaughtUp(target));
+      });
       if (behind.length === 0) return;
       if (this.options.sink.isFull()) {
         if (!(await this.space.wait(() => this.stopping))) return;
@@ -237,9 +240,10 @@ class BotTailService implements TailService {
     }
     this.runtime.registry.clear();
     this.updateGauges();
+    this.options.logger.info({}, 'Tail service stopped.');
   }
 
-  files(): { key: string; path: string; offset: number; size: number; state: string }[] {
+  files(): TailedFile[] {
     return this.runtime.registry.files().map((file) => ({
       key: file.key,
       path: file.path,
@@ -264,6 +268,7 @@ class BotTailService implements TailService {
     const file = runtime.registry.get(key);
     if (this.stopping || file === undefined || file.state === 'compressed') return;
     if (file.unsaved && !this.saveNewCheckpoints()) return;
+
     let status: ReadStatus;
     try {
       status = await readPlainFile(runtime.context, file, {
@@ -276,6 +281,8 @@ class BotTailService implements TailService {
       this.reportReadError(file, error);
       return;
     }
+    if (this.stopping) return;
+
     options.logger.trace(
       { file: file.key, status, offset: file.readOffset, sizeBytes: file.size },
       'Read a log file.'
@@ -284,9 +291,11 @@ class BotTailService implements TailService {
       await handleTruncation(runtime, file);
       return;
     }
+
     if (status === 'more') this.scheduleRead(file);
     if (status === 'blocked') this.space.whenFree(() => this.scheduleRead(file));
     if (status === 'partial') this.timers.armPartial(file);
+
     if (file.state === 'rotated' && options.mode === 'follow' && status !== 'blocked') {
       if (this.timers.isReleasable(file)) await releaseFile(runtime, file);
       else this.timers.armPoll(file);
@@ -361,6 +370,11 @@ class BotTailService implements TailService {
     this.options.metrics.filesWatched.set({ bot }, open);
     this.options.metrics.fileLagBytes.set({ bot }, lagBytes);
   }
+}
+
+async function sizeOf(file: TrackedFile): Promise<number> {
+  const stats = await file.handle?.stat().catch(() => null);
+  return stats?.size ?? 0;
 }
 
 function positive(name: string, value: number): number {

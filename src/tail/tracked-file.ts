@@ -3,8 +3,8 @@ import type { ChunkResult, LineProcessor } from '../rules/line-processor.js';
 import type { FileCheckpoint } from '../state/checkpoint-store.js';
 
 /**
- * Where a tracked file stands: `following` while a bot path leads to it, `rotated` once no
- * path does (it is read to its end, then released), `compressed` while a `.gz` generation is
+ * State of a tracked file: `following` while a bot path leads to it, `rotated` once no path
+ * does (it is read to its end, then released), `compressed` while a `.gz` generation is
  * streamed.
  */
 export type TrackedFileState = 'following' | 'rotated' | 'compressed';
@@ -29,8 +29,8 @@ export interface PartialLine {
 
 /**
  * One file being read: its checkpoint, its open descriptor, its line processor and the read
- * position. `readOffset` runs ahead of `checkpoint.offset` while the processor holds a record
- * that is half assembled, or while an append waits for outbox space.
+ * position. `readOffset` runs ahead of `checkpoint.offset` while the processor assembles a
+ * record over several lines, or while an append waits for outbox space.
  */
 export class TrackedFile {
   state: TrackedFileState;
@@ -40,12 +40,10 @@ export class TrackedFile {
   readTail: Buffer;
   /** File size at the last stat, in bytes. */
   size = 0;
-  /** Hard links at the last stat; 0 once the file was deleted. */
-  links = 1;
   /** Epoch ms of the last growth, or of the moment no bot path led to the file any more. */
   lastActivityMs = Date.now();
   partial: PartialLine | null = null;
-  /** Size at which the processor found the partial last line incomplete; no retry until it grows. */
+  /** Size at which a final partial line produced nothing, so it stays unread until growth. */
   rejectedPartialSize: number | null = null;
   longLine: LongLineSkip | null = null;
   longLineLogged = false;

@@ -44,7 +44,7 @@ export async function runLogrotate(
   }
 }
 
-/** A `postrotate` block that sends SIGHUP to a writer so it reopens its log file. */
+/** Returns a `postrotate` block that sends SIGHUP to a writer so it reopens its log file. */
 export function postrotateSignal(pid: number): string {
   return `postrotate\n  kill -HUP ${pid}\nendscript`;
 }

@@ -17,7 +17,7 @@ import {
   type TailServiceOptions,
 } from '../../src/tail/tail-service.js';
 
-/** A fresh directory under the system temp dir, removed by `cleanup`. */
+/** Creates a fresh directory under the system temp dir; `removeDir` deletes it. */
 export async function makeTempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `mfc-tail-${prefix}-`));
 }
@@ -29,7 +29,7 @@ export async function removeDir(dir: string): Promise<void> {
 /** User ids are `USER_ID_BASE + n` for event `n`, because the tracker takes no id 0. */
 export const USER_ID_BASE = 1_000_000;
 
-/** The JSON line of numbered event `n`, so deliveries can be counted per event. */
+/** Returns the JSON line of numbered event `n`, so deliveries can be counted per event. */
 export function eventLine(n: number): string {
   const record = {
     time: 1_760_000_000 + n,
@@ -40,7 +40,7 @@ export function eventLine(n: number): string {
   return `${JSON.stringify(record)}\n`;
 }
 
-/** A line no rule matches. */
+/** Returns a line that no rule matches. */
 export function noiseLine(n: number): string {
   return `${JSON.stringify({ time: 1_760_000_000 + n, msg: 'menu opened', userId: n })}\n`;
 }
@@ -51,7 +51,7 @@ export function appendEvents(path: string, from: number, count: number): void {
   appendFileSync(path, text);
 }
 
-/** A bot that turns `appointment created` lines into events, reading `include`. */
+/** Builds a bot that turns `appointment created` lines of `include` into events. */
 export function makeBot(
   include: string[],
   extra: Partial<Record<string, unknown>> = {}
@@ -213,7 +213,7 @@ export class TailHarness {
   }
 }
 
-/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
+/** Polls `condition` every 20 ms until it is true or `timeoutMs` passes; returns its value. */
 export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -45,7 +45,7 @@ interface ModelFile {
   /** Events the service has surely read: all of them at the last drain while it ran. */
   read: number;
   /**
-   * True once a drain ran while the file had content: the service holds a checkpoint whose
+   * True once a drain ran while the file had content: the service has a checkpoint whose
    * fingerprint can find the file again after a rotation while it was stopped.
    */
   known: boolean;
@@ -79,12 +79,12 @@ class Model {
     }
   }
 
-  /** A file loses its unread events (truncated or deleted while the agent could not read them). */
+  /** Marks a file's unread events as lost (truncated or deleted while they could not be read). */
   loseUnread(file: ModelFile): void {
     for (const n of file.events.slice(file.read)) this.mayBeLost.add(n);
   }
 
-  /** A file rotated while stopped that no checkpoint covers is invisible to the agent. */
+  /** Marks the unread events of a file no checkpoint covers as lost: it was rotated unseen. */
   loseIfUnknown(file: ModelFile): void {
     if (!file.known) this.loseUnread(file);
   }

@@ -34,9 +34,9 @@ interface StoppedOptions {
 }
 
 /**
- * Follows app.log while a writer appends LINES events, stops the service, rotates `rounds`
- * times while it is stopped (the writer goes on), then starts a new service on the same
- * checkpoints; every event must arrive exactly once.
+ * Follows app.log while a writer appends LINES events, then stops the service and rotates
+ * `rounds` times while the writer goes on. A new service on the same checkpoints must then
+ * deliver every event exactly once.
  */
 async function rotateWhileStopped(
   directives: (pid: number) => string[],
