@@ -7,6 +7,9 @@ import type { WatchTarget } from './patterns.js';
 /** Interval of chokidar polling after the fallback, in ms. */
 export const POLLING_INTERVAL_MS = 1000;
 
+/** Time to wait for a new watch to be ready before reading starts without it, in ms. */
+const READY_TIMEOUT_MS = 10_000;
+
 /** Error codes that mean the kernel refused another inotify watch or descriptor. */
 const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
@@ -149,7 +152,28 @@ export class PathWatcher {
       if (path === root) void this.refresh();
     });
     watcher.on('error', (error) => void this.handleError(error));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await whenReady(watcher, this.options.logger, root);
+  }
+}
+
+/**
+ * Waits for chokidar's `ready`, at most READY_TIMEOUT_MS: a watch that never gets ready (a
+ * huge tree, a hung network file system) must not hold up reading, which rescans cover.
+ */
+async function whenReady(watcher: FSWatcher, logger: Logger, root: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ready = new Promise<boolean>((resolve) => watcher.once('ready', () => resolve(true)));
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+    timer.unref();
+  });
+  const inTime = await Promise.race([ready, late]);
+  clearTimeout(timer);
+  if (!inTime) {
+    logger.warn(
+      { dir: root, timeoutMs: READY_TIMEOUT_MS },
+      'File watch is not ready yet; reading starts anyway and periodic rescans find new files.'
+    );
   }
 }
 

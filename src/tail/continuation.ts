@@ -28,6 +28,8 @@ export interface ContinuationSearch {
   plain: { kind: 'renamed' | 'copy'; file: OpenedFile } | null;
   compressed: CompressedCandidate[];
   truncated: boolean;
+  /** True when the directory could not be listed (missing, not mounted yet, no permission). */
+  unlisted: boolean;
 }
 
 /**
@@ -89,9 +91,18 @@ export async function searchContinuation(
   claims: Claims,
   heads: CompressedHeadCache
 ): Promise<ContinuationSearch> {
-  const search: ContinuationSearch = { plain: null, compressed: [], truncated: false };
+  const search: ContinuationSearch = {
+    plain: null,
+    compressed: [],
+    truncated: false,
+    unlisted: false,
+  };
   const dir = dirname(checkpoint.path);
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const names = await readdir(dir).catch(() => null);
+  if (names === null) {
+    search.unlisted = true;
+    return search;
+  }
   const entries: { path: string; stats: Stats }[] = [];
   for (const name of names.sort()) {
     const path = join(dir, name);

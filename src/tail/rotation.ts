@@ -94,7 +94,8 @@ export async function recoverTruncated(
 /**
  * Settles a checkpoint without an open file. It finds the file under another name (a rotation,
  * also one while the agent was stopped) and reads what is left of it. Failing that, it streams
- * a `.gz` generation of it, or else drops the checkpoint because the file is gone.
+ * a `.gz` generation of it, or else drops the checkpoint because the file is gone. A checkpoint
+ * whose directory cannot be listed is kept as it is.
  */
 export async function resolveCheckpoint(
   runtime: TailRuntime,
@@ -133,6 +134,8 @@ export async function resolveCheckpoint(
     const status = await readGeneration(runtime, checkpoint, candidate);
     if (status !== 'mismatch') return;
   }
+  // A directory that is missing now (not mounted yet) may come back with the file in it.
+  if (search.unlisted) return;
   runtime.logger.info(
     {
       file: checkpoint.key,

@@ -218,7 +218,10 @@ class BotTailService implements TailService {
         const target = targets.get(file);
         return file.handle !== null && (target === undefined || !file.isCaughtUp(target));
       });
-      if (behind.length === 0) return;
+      if (behind.length === 0) {
+        this.updateGauges();
+        return;
+      }
       if (this.options.sink.isFull()) {
         if (!(await this.space.wait(() => this.stopping))) return;
       } else {

@@ -1,4 +1,11 @@
-import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { loadState } from '../../src/state/checkpoint-store.js';
@@ -148,4 +155,29 @@ test('new checkpoint saved before events', async () => {
   appendFileSync(log, eventLine(10));
   await waitFor(() => harness.sink.delivered.length >= 11);
   expect(deliveryProblems(harness.sink, range(0, 11))).toEqual([]);
+});
+
+test('missing directory keeps checkpoint', async () => {
+  dir = await makeTempDir('unmounted');
+  harness = new TailHarness(join(dir, 'state'));
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  const log = join(logs, 'app.log');
+  const bot = makeBot([join(logs, '*.log')]);
+  appendEvents(log, 0, 10);
+  const first = await harness.start(bot);
+  await first.drain();
+  await first.stop();
+
+  // As if the log volume were not mounted yet when the agent starts.
+  renameSync(logs, `${logs}.away`);
+  const second = await harness.start(bot);
+  await second.drain();
+  expect(harness.book.all()).toHaveLength(1);
+
+  renameSync(`${logs}.away`, logs);
+  appendEvents(log, 10, 5);
+  await waitFor(() => harness!.sink.delivered.length >= 15);
+  await second.drain();
+  expect(deliveryProblems(harness.sink, range(0, 15))).toEqual([]);
 });

@@ -186,6 +186,28 @@ test('deleted file released after read', async () => {
   expect(harness.book.all()).toEqual([]);
 });
 
+test('metrics count lines and bytes', async () => {
+  const { log, harness } = await setup('metrics');
+  const text = [eventLine(0), noiseLine(1), 'not json\n', eventLine(2)].join('');
+  writeFileSync(log, text);
+  const service = await harness.start(makeBot([log], { prefilter: false }));
+  await service.drain();
+  const bot = { bot: 'mfc_bot' };
+  expect(await metricValue(harness, 'mfc_agent_lines_read_total', bot)).toBe(4);
+  expect(await metricValue(harness, 'mfc_agent_bytes_read_total', bot)).toBe(text.length);
+  expect(
+    await metricValue(harness, 'mfc_agent_lines_matched_total', { rule: 'appointment_open#0' })
+  ).toBe(2);
+  expect(await metricValue(harness, 'mfc_agent_lines_skipped_total', { reason: 'no_match' })).toBe(
+    1
+  );
+  expect(await metricValue(harness, 'mfc_agent_lines_skipped_total', { reason: 'not_json' })).toBe(
+    1
+  );
+  expect(await metricValue(harness, 'mfc_agent_files_watched', bot)).toBe(1);
+  expect(await metricValue(harness, 'mfc_agent_file_lag_bytes', bot)).toBe(0);
+});
+
 test('three hundred files', async () => {
   dir = await makeTempDir('many');
   harness = new TailHarness(join(dir, 'state'));
