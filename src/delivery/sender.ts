@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
 import type { TrackerConfig } from '../config/schema.js';
 import { buildRequestBody, type TrackerEvent } from '../events/event.js';
-import { maskSecrets } from '../observability/logger.js';
+import { createNodeHttpTransport } from './transport/node-http.js';
+import { toNetworkError } from './transport/results.js';
+import type { Transport, TransportOptions } from './transport/transport.js';
 
 /** Outcome of one request: the tracker's response, a network error, or an abort by the caller. */
 export type SendResult =
@@ -23,78 +24,74 @@ export interface Sender {
 }
 
 /** Characters of a response body kept for logs and dead letters. */
-export const MAX_RESPONSE_BODY_CHARS = 4096;
+export { MAX_RESPONSE_BODY_CHARS } from './transport/transport.js';
 
-/** Bytes of a response body read before the connection is dropped instead of drained. */
-const MAX_DRAIN_BYTES = 1024 * 1024;
-
-/** Idle time after which a kept-alive connection is closed, in ms. */
-const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+/** Settings of one sender. */
+export interface SenderOptions {
+  tracker: TrackerConfig;
+  token: string;
+  /**
+   * Sockets open at once on a direct connection, normally `delivery.concurrency`. Without it the
+   * number is unbounded and only the caller's limit on requests in flight holds it down.
+   */
+  maxSockets?: number;
+}
 
 /**
  * Creates the sender for one set of tracker settings. Requests go to `tracker.url` with
- * `?idApp=`, the token in `Authorization` and a timeout of `tracker.timeoutMs` per request.
+ * `?idApp=`, the token in `Authorization` and a deadline of `tracker.timeoutMs` per request.
  * TLS verification is always on; `tracker.caFile` adds a CA to the system roots, and the proxy
  * variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) are honoured when set. Throws when
  * `caFile` is not a readable PEM file.
+ *
+ * NOTE: direct connections use `node:http` and `node:https` because they cost far less memory
+ * than undici. Measured with Node 20.20 for 200 POSTs to a local server, RSS grew by 8 MiB with a
+ * keep-alive `http.Agent` against 36 MiB with `undici.request`, and importing undici alone adds
+ * about 20 MiB. undici is still loaded for a proxy, because its `EnvHttpProxyAgent` implements
+ * `NO_PROXY` and `CONNECT` tunnelling, which `node:http` lacks.
  */
-export function createSender(options: { tracker: TrackerConfig; token: string }): Sender {
+export function createSender(options: SenderOptions): Sender {
   const { tracker, token } = options;
-  const url = new URL(tracker.url);
-  url.searchParams.set('idApp', String(tracker.appId));
-  const target = url.toString();
-  const dispatcher = createHttpDispatcher(tracker);
-  const headers = { authorization: token, 'content-type': 'application/json' };
+  const target = new URL(tracker.url);
+  target.searchParams.set('idApp', String(tracker.appId));
+  const transportOptions: TransportOptions = {
+    target,
+    headers: { authorization: token, 'content-type': 'application/json' },
+    timeoutMs: tracker.timeoutMs,
+    ca:
+      tracker.caFile === undefined ? undefined : [...rootCertificates, readCaFile(tracker.caFile)],
+    maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY,
+    token,
+  };
+  const transport = hasProxyVariables(process.env)
+    ? loadOnFirstSend(async () => {
+        const { createProxyTransport } = await import('./transport/undici-proxy.js');
+        return createProxyTransport(transportOptions);
+      }, token)
+    : createNodeHttpTransport(transportOptions);
 
   return {
-    async send(event, signal) {
-      const timeout = AbortSignal.timeout(tracker.timeoutMs);
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      try {
-        const response = await request(target, {
-          method: 'POST',
-          headers,
-          body: buildRequestBody(event, tracker.region),
-          dispatcher,
-          signal: combined,
-          headersTimeout: tracker.timeoutMs,
-          bodyTimeout: tracker.timeoutMs,
-        });
-        const body = await readCappedText(response.body);
-        return {
-          kind: 'response',
-          status: response.statusCode,
-          body,
-          headers: flattenHeaders(response.headers),
-        };
-      } catch (error) {
-        if (signal?.aborted) return { kind: 'aborted' };
-        if (timeout.aborted) {
-          return {
-            kind: 'network-error',
-            code: 'TIMEOUT',
-            message: `request timed out after ${tracker.timeoutMs} ms`,
-          };
-        }
-        return toNetworkError(error, token);
-      }
-    },
-    close: () => dispatcher.close(),
+    send: (event, signal) => transport.send(buildRequestBody(event, tracker.region), signal),
+    close: () => transport.close(),
   };
 }
 
-function createHttpDispatcher(tracker: TrackerConfig): Dispatcher {
-  const ca =
-    tracker.caFile === undefined ? undefined : [...rootCertificates, readCaFile(tracker.caFile)];
-  const tls = ca === undefined ? {} : { ca };
-  const agentOptions = {
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    connect: { timeout: tracker.timeoutMs, ...tls },
+/** Defers creating a transport, and importing its module, until the first request. */
+function loadOnFirstSend(load: () => Promise<Transport>, token: string): Transport {
+  let loading: Promise<Transport> | null = null;
+  return {
+    async send(body, signal) {
+      loading ??= load();
+      try {
+        return await (await loading).send(body, signal);
+      } catch (error) {
+        return toNetworkError(error, token);
+      }
+    },
+    async close() {
+      if (loading) await (await loading).close();
+    },
   };
-  if (hasProxyVariables(process.env)) {
-    return new EnvHttpProxyAgent({ ...agentOptions, requestTls: tls });
-  }
-  return new Agent(agentOptions);
 }
 
 function hasProxyVariables(env: NodeJS.ProcessEnv): boolean {
@@ -118,42 +115,4 @@ function readCaFile(path: string): string {
     );
   }
   return text;
-}
-
-/** Reads up to `MAX_RESPONSE_BODY_CHARS` of the body and drains the rest to keep the connection. */
-async function readCappedText(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let read = 0;
-  for await (const chunk of body) {
-    read += chunk.length;
-    if (kept < MAX_RESPONSE_BODY_CHARS) {
-      chunks.push(chunk);
-      kept += chunk.length;
-    }
-    if (read > MAX_DRAIN_BYTES) break;
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, MAX_RESPONSE_BODY_CHARS);
-}
-
-function flattenHeaders(
-  headers: Record<string, string | string[] | undefined>
-): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined)
-      flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
-}
-
-function toNetworkError(error: unknown, token: string): SendResult {
-  const failure = error as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
-  const code =
-    (typeof failure.code === 'string' && failure.code) ||
-    (typeof failure.cause?.code === 'string' && failure.cause.code) ||
-    'UNKNOWN';
-  const message = typeof failure.message === 'string' ? failure.message : String(error);
-  // A library error could quote request options; the token must never reach a log or a file.
-  return { kind: 'network-error', code, message: maskSecrets(message, [token]) };
 }

@@ -152,7 +152,7 @@ describe('sender requests', () => {
       for (let index = 0; index < 6; index++) {
         expect(await sender.send(makeEvent(index))).toMatchObject({ status: 200 });
       }
-      // undici may open a second socket while the first is being released; never one per request.
+      // A second socket may open while the first is being released; never one per request.
       expect(connections).toBeLessThanOrEqual(2);
     } finally {
       await sender.close();
