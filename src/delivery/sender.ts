@@ -5,6 +5,7 @@ import { buildRequestBody, type TrackerEvent } from '../events/event.js';
 import { createNodeHttpTransport } from './transport/node-http.js';
 import { toNetworkError } from './transport/results.js';
 import type { Transport, TransportOptions } from './transport/transport.js';
+import { createProxyTransport } from './transport/undici-proxy.js';
 
 /** Outcome of one request: the tracker's response, a network error, or an abort by the caller. */
 export type SendResult =
@@ -32,7 +33,7 @@ export interface SenderOptions {
   token: string;
   /**
    * Sockets open at once on a direct connection, normally `delivery.concurrency`. Without it the
-   * number is unbounded and only the caller's limit on requests in flight holds it down.
+   * number is unbounded and only the caller's limit on requests in flight bounds it.
    */
   maxSockets?: number;
 }
@@ -64,10 +65,7 @@ export function createSender(options: SenderOptions): Sender {
     token,
   };
   const transport = hasProxyVariables(process.env)
-    ? loadOnFirstSend(async () => {
-        const { createProxyTransport } = await import('./transport/undici-proxy.js');
-        return createProxyTransport(transportOptions);
-      }, token)
+    ? loadOnFirstSend(() => createProxyTransport(transportOptions), token)
     : createNodeHttpTransport(transportOptions);
 
   return {
@@ -76,7 +74,7 @@ export function createSender(options: SenderOptions): Sender {
   };
 }
 
-/** Defers creating a transport, and importing its module, until the first request. */
+/** Defers creating a transport, and importing the package it needs, until the first request. */
 function loadOnFirstSend(load: () => Promise<Transport>, token: string): Transport {
   let loading: Promise<Transport> | null = null;
   return {

@@ -1,4 +1,3 @@
-import { EnvHttpProxyAgent, request } from 'undici';
 import { cappedBodyText, flattenHeaders, timeoutResult, toNetworkError } from './results.js';
 import {
   KEEP_ALIVE_TIMEOUT_MS,
@@ -14,7 +13,9 @@ import {
  * request is bounded by `timeoutMs` as a whole and for its headers and body. `maxSockets` is not
  * applied here: the sender's callers already limit requests in flight.
  */
-export function createProxyTransport(options: TransportOptions): Transport {
+export async function createProxyTransport(options: TransportOptions): Promise<Transport> {
+  // Imported here, not at the top, so that no build of the CLI loads undici without a proxy.
+  const { EnvHttpProxyAgent, request } = await import('undici');
   const { target, headers, timeoutMs, token } = options;
   const url = target.toString();
   const tls = options.ca === undefined ? {} : { ca: options.ca };
