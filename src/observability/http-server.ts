@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { ReadinessReport } from './health.js';
 import { type Logger, LogRateLimiter } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -29,9 +30,12 @@ export async function startObservabilityServer(
   options: ObservabilityServerOptions
 ): Promise<ObservabilityServer> {
   const { host, port } = parseListenAddress(options.listen);
+  // Reading the registry loads prom-client: do it now, so a load error stops the start and the
+  // first scrape is not slower than the others.
+  const registry = options.metrics.registry;
   const errorLimiter = new LogRateLimiter();
   const server = createServer((request, response) => {
-    handleRequest(options, request, response).catch((error: unknown) => {
+    handleRequest(options, registry, request, response).catch((error: unknown) => {
       const suppressed = errorLimiter.take('request_failed');
       if (suppressed >= 0) {
         options.logger.error(
@@ -72,6 +76,7 @@ export function parseListenAddress(listen: string): { host: string; port: number
 
 async function handleRequest(
   options: ObservabilityServerOptions,
+  registry: Registry,
   request: IncomingMessage,
   response: ServerResponse
 ): Promise<void> {
@@ -82,8 +87,8 @@ async function handleRequest(
     return;
   }
   if (path === '/metrics') {
-    const body = await options.metrics.registry.metrics();
-    sendBody(response, 200, options.metrics.registry.contentType, body);
+    const body = await registry.metrics();
+    sendBody(response, 200, registry.contentType, body);
   } else if (path === '/health') {
     sendJson(response, 200, { status: 'ok' });
   } else if (path === '/ready') {
