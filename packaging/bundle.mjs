@@ -47,7 +47,7 @@ export async function bundleCli(outfile = DEFAULT_OUTFILE) {
     banner: { js: IMPORT_META_SHIM },
     define: {
       // Modules that load a package on first use call require() when this is set, so esbuild
-      // sees the call and puts the package into the bundle.
+      // finds the call and puts the package into the bundle.
       MFC_COMMONJS_BUNDLE: 'true',
       'import.meta.url': '__bundleImportMetaUrl',
       'import.meta.dirname': '__dirname',
