@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -25,7 +25,8 @@ const REDACTED_PATHS = [
 
 /**
  * Creates the agent's logger: JSON lines by default, human-readable when stdout is a terminal.
- * The pretty printer runs in-process so the single-file bundle needs no worker threads.
+ * The pretty printer runs in-process so the single-file bundle needs no worker threads, and its
+ * package is loaded only for the pretty format.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stdout;
@@ -51,9 +52,26 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
   };
   const stream = usePretty
-    ? pretty({ destination, sync: true, colorize: isTerminal, translateTime: 'SYS:standard' })
+    ? loadPinoPretty().build({
+        destination,
+        sync: true,
+        colorize: isTerminal,
+        translateTime: 'SYS:standard',
+      })
     : destination;
   return pino(base, stream as pino.DestinationStream);
+}
+
+/** True in the CommonJS bundle, where packaging/bundle.mjs defines it; undefined elsewhere. */
+declare const MFC_COMMONJS_BUNDLE: boolean | undefined;
+
+/**
+ * Loads pino-pretty synchronously. esbuild puts a package into the CommonJS bundle only for a
+ * literal `require` call, while the compiled CLI is an ES module without `require`.
+ */
+function loadPinoPretty(): typeof import('pino-pretty') {
+  if (typeof MFC_COMMONJS_BUNDLE !== 'undefined') return require('pino-pretty');
+  return createRequire(import.meta.url)('pino-pretty');
 }
 
 /** Replaces every occurrence of each secret in `text` with `[REDACTED]`. */

@@ -11,7 +11,7 @@ import {
 import { RecordingTracker } from '../helpers/recording-tracker.js';
 
 /** Packages that cost memory and that the agent needs only for some settings. */
-const OPTIONAL_PACKAGES = ['prom-client', 'undici'] as const;
+const OPTIONAL_PACKAGES = ['prom-client', 'pino-pretty', 'undici'] as const;
 
 let tracker: RecordingTracker;
 let dir: string;
@@ -39,7 +39,7 @@ afterEach(async () => {
 async function loadedPackages(
   extra: Record<string, unknown>,
   env: NodeJS.ProcessEnv = {}
-): Promise<string[]> {
+): Promise<{ packages: string[]; output: string }> {
   const config = writeAgentConfig(dir, {
     trackerUrl: tracker.url,
     logGlob: join(dir, 'logs', '*.log'),
@@ -50,23 +50,33 @@ async function loadedPackages(
   const { code } = await agent.exited;
   expect(code, agent.output().slice(-2000)).toBe(0);
   expect(tracker.accepted).toHaveLength(2);
-  return OPTIONAL_PACKAGES.filter((name) => agent.output().includes(`node_modules/${name}/`));
+  const output = agent.output();
+  const packages = OPTIONAL_PACKAGES.filter((name) => output.includes(`node_modules/${name}/`));
+  return { packages, output };
 }
 
 describe('optional packages', () => {
   it('stay unloaded by default', async () => {
-    expect(await loadedPackages({})).toEqual([]);
+    expect((await loadedPackages({})).packages).toEqual([]);
   });
 
   it('load prom-client for metrics', async () => {
     const metrics = { enabled: true, listen: '127.0.0.1:0' };
 
-    expect(await loadedPackages({ metrics })).toEqual(['prom-client']);
+    expect((await loadedPackages({ metrics })).packages).toEqual(['prom-client']);
   });
 
   it('load undici for a proxy', async () => {
     const env = { HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '127.0.0.1' };
 
-    expect(await loadedPackages({}, env)).toEqual(['undici']);
+    expect((await loadedPackages({}, env)).packages).toEqual(['undici']);
+  });
+
+  it('load pino-pretty for pretty logs', async () => {
+    const { packages, output } = await loadedPackages({ log: { format: 'pretty' } });
+
+    expect(packages).toEqual(['pino-pretty']);
+    expect(output).toMatch(/INFO.*Starting mfc-events-agent\./);
+    expect(output).not.toContain('"msg":"Starting mfc-events-agent."');
   });
 });
