@@ -10,6 +10,10 @@ export interface LockOwner {
   /** Epoch ms. */
   startedAt: number;
   host: string;
+  /** Linux boot id (`/proc/sys/kernel/random/boot_id`) when the lock was taken. */
+  bootId?: string;
+  /** Start time of the pid in clock ticks since boot (`/proc/PID/stat`, field 22). */
+  processStart?: number;
 }
 
 /** A held lock on a state directory. */
@@ -48,7 +52,12 @@ export function acquireStateLock(dir: string, logger?: Logger): StateLock {
   // The umask may narrow the mode of a new directory; 0750 is set explicitly.
   if (mkdirSync(dir, { recursive: true, mode: 0o750 }) !== undefined) chmodSync(dir, 0o750);
   const path = join(dir, 'lock');
-  const owner: LockOwner = { pid: process.pid, startedAt: Date.now(), host: hostname() };
+  const owner: LockOwner = {
+    pid: process.pid,
+    startedAt: Date.now(),
+    host: hostname(),
+    ...processIdentity(process.pid),
+  };
   const tempPath = join(dir, `lock.${process.pid}.tmp`);
   writeFileSync(tempPath, `${JSON.stringify(owner)}\n`, { mode: 0o640 });
   try {
@@ -56,7 +65,7 @@ export function acquireStateLock(dir: string, logger?: Logger): StateLock {
       if (tryLink(tempPath, path)) return heldLock(path, owner);
       const holder = readOwner(path);
       if (holder === 'missing') continue;
-      if (holder !== 'unreadable' && holder.pid !== process.pid && isAlive(holder.pid)) {
+      if (holder !== 'unreadable' && holder.pid !== process.pid && isAlive(holder)) {
         throw new StateLockedError(dir, holder);
       }
       // NOTE: two agents taking over the same stale lock at once can both succeed, because
@@ -98,6 +107,8 @@ function readOwner(path: string): LockOwner | 'missing' | 'unreadable' {
         pid: value.pid!,
         startedAt: Number(value.startedAt ?? 0),
         host: String(value.host ?? 'unknown host'),
+        ...(typeof value.bootId === 'string' ? { bootId: value.bootId } : {}),
+        ...(Number.isSafeInteger(value.processStart) ? { processStart: value.processStart } : {}),
       };
     }
   } catch {
@@ -106,13 +117,35 @@ function readOwner(path: string): LockOwner | 'missing' | 'unreadable' {
   return 'unreadable';
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * True when the lock's owner still runs. A pid that exists is not enough: after a crash and a
+ * reboot the same pid often names another program, so the boot id and the process start time
+ * recorded in the lock must match too (where /proc provides them).
+ */
+function isAlive(owner: LockOwner): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(owner.pid, 0);
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
-    return errorCode(error) === 'EPERM';
+    if (errorCode(error) !== 'EPERM') return false;
+  }
+  if (owner.bootId === undefined || owner.processStart === undefined) return true;
+  const current = processIdentity(owner.pid);
+  if (current.bootId === undefined || current.processStart === undefined) return true;
+  return current.bootId === owner.bootId && current.processStart === owner.processStart;
+}
+
+/** Reads the boot id and a pid's start time from /proc; empty where /proc does not have them. */
+function processIdentity(pid: number): { bootId?: string; processStart?: number } {
+  try {
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name in brackets may hold spaces, so fields are counted after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const processStart = Number(fields[19]);
+    return Number.isSafeInteger(processStart) ? { bootId, processStart } : { bootId };
+  } catch {
+    return {};
   }
 }
 
