@@ -9,6 +9,7 @@ import { assessReadiness } from './observability/health.js';
 import { startObservabilityServer } from './observability/http-server.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { DeferredSpool, recoverDeferredSpools } from './outbox/deferred-spool.js';
 import { type Outbox, type OutboxRecord, openOutbox } from './outbox/outbox.js';
 import { createLineProcessor } from './rules/line-processor.js';
 import { CheckpointBook } from './state/checkpoint-book.js';
@@ -59,6 +60,8 @@ export class Agent {
   private stateError: string | null = null;
   private stopping: Promise<void> | null = null;
   private lastFiles: StatusSnapshotInput['files'] = [];
+  /** Events a backfill found after its `--until`, kept for the next `run`. */
+  private deferred: DeferredSpool | null = null;
 
   private constructor(private readonly options: AgentOptions) {
     this.config = options.loaded.config;
@@ -97,6 +100,7 @@ export class Agent {
       beforeSave: () => {
         this.outbox.sync();
         this.deadLetters.sync();
+        this.deferred?.sync();
       },
       afterSave: () => this.outbox.compact(),
     });
@@ -116,7 +120,13 @@ export class Agent {
         this.options.onAcknowledged?.(record);
       },
     });
-    this.outbox.ingestSpool();
+    const recovered = recoverDeferredSpools(stateDir);
+    if (recovered > 0)
+      logger.info({ files: recovered }, 'Completed spool files left by a killed backfill.');
+    // A backfill leaves the spool to `run`: it holds the events dated after its window.
+    const isBackfill = this.options.window !== undefined;
+    if (isBackfill) this.deferred = new DeferredSpool(stateDir);
+    else this.outbox.ingestSpool();
     this.dispatcher.start();
 
     if (config.metrics.enabled) {
@@ -136,11 +146,11 @@ export class Agent {
     for (const bot of config.bots) await this.startBot(bot);
 
     this.flushTimer = setInterval(() => this.flush(), config.state.flushIntervalMs);
-    this.spoolTimer = setInterval(() => this.ingestSpool(), SPOOL_INTERVAL_MS);
+    if (!isBackfill) this.spoolTimer = setInterval(() => this.ingestSpool(), SPOOL_INTERVAL_MS);
     // In follow mode the flush timer keeps the process alive even when no file or watcher does
     // (an unreadable log directory, say), so rescans go on until the operator fixes it.
     if (this.options.mode === 'once') this.flushTimer.unref();
-    this.spoolTimer.unref();
+    this.spoolTimer?.unref();
     logger.info(
       {
         stateDir,
@@ -161,6 +171,7 @@ export class Agent {
       logger: this.logger,
       metrics: this.metrics,
       ...(this.options.window ? { window: this.options.window } : {}),
+      ...(this.deferred ? { deferred: this.deferred } : {}),
     });
     const processorOptions = {
       eventTypes: config.tracker.events,
@@ -349,6 +360,8 @@ export class Agent {
       }
     }
     if (this.status && this.outbox) this.writeStatus(true);
+    // After the last save: the deferred events' lines are behind a durable checkpoint now.
+    this.deferred?.finish();
     await this.observability?.close();
     this.deadLetters?.close();
     this.outbox?.close();

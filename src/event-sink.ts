@@ -1,8 +1,10 @@
 import type { BotConfig } from './config/schema.js';
 import type { DeadLetterWriter } from './delivery/dead-letters.js';
+import type { TrackerEvent } from './events/event.js';
 import type { Logger } from './observability/logger.js';
 import { LogRateLimiter } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
+import type { DeferredSpool } from './outbox/deferred-spool.js';
 import { type Outbox, type OutboxEntry, OutboxFullError } from './outbox/outbox.js';
 import type { ChunkResult } from './rules/line-processor.js';
 import type { EventSink } from './tail/sink.js';
@@ -14,10 +16,12 @@ const DISK_RETRY_MS = 5000;
 export interface EventTimeWindow {
   sinceSeconds: number;
   untilSeconds: number | null;
-  /** Events found outside the window so far; they are skipped and their lines marked as read. */
+  /** Events dated before the window; they are skipped and their lines marked as read. */
   skipped: number;
   /** Events found inside the window and queued. */
   queued: number;
+  /** Events dated at or after `untilSeconds`, handed to `deferred` for the next `run`. */
+  deferred: number;
 }
 
 /**
@@ -32,6 +36,8 @@ export function createEventSink(options: {
   logger: Logger;
   metrics: Metrics;
   window?: EventTimeWindow;
+  /** Where events dated after the window go; required when the window has an end. */
+  deferred?: DeferredSpool;
 }): EventSink {
   const { bot, outbox, deadLetters, logger, metrics, window } = options;
   const warnings = new LogRateLimiter();
@@ -71,10 +77,15 @@ export function createEventSink(options: {
   return {
     append(fileKey: string, result: ChunkResult): void {
       const entries: OutboxEntry[] = [];
+      const laterEvents: TrackerEvent[] = [];
       for (const found of result.events) {
         const seconds = found.event.timestamp;
-        if (window && !isInside(window, seconds)) {
+        if (window && seconds < window.sinceSeconds) {
           window.skipped++;
+          continue;
+        }
+        if (window && window.untilSeconds !== null && seconds >= window.untilSeconds) {
+          laterEvents.push(found.event);
           continue;
         }
         if (window) window.queued++;
@@ -86,6 +97,10 @@ export function createEventSink(options: {
 
       // The outbox goes first: when it is full it throws, and nothing of this range is recorded.
       if (entries.length > 0) appendOrPause(entries);
+      if (laterEvents.length > 0 && window) {
+        options.deferred?.write(laterEvents);
+        window.deferred += laterEvents.length;
+      }
 
       for (const invalid of result.invalid) {
         deadLetters.write({
@@ -164,11 +179,4 @@ function invalidReasonLabel(reason: string): string {
   if (reason.startsWith('invalid user id')) return 'user_id';
   if (reason.startsWith('invalid time')) return 'time';
   return 'other';
-}
-
-function isInside(window: EventTimeWindow, seconds: number): boolean {
-  return (
-    seconds >= window.sinceSeconds &&
-    (window.untilSeconds === null || seconds < window.untilSeconds)
-  );
 }

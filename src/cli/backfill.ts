@@ -39,7 +39,7 @@ export function registerBackfillCommand(program: Command): void {
         const loaded = await loadConfigOrExit(options.config);
         const logger = createAgentLogger(loaded);
         installCrashHandlers(logger, loaded.token);
-        const window = { sinceSeconds, untilSeconds, skipped: 0, queued: 0 };
+        const window = { sinceSeconds, untilSeconds, skipped: 0, queued: 0, deferred: 0 };
         const agent = await Agent.start({
           loaded,
           logger,
@@ -50,8 +50,8 @@ export function registerBackfillCommand(program: Command): void {
         const result = await agent.runOnce(Number(options.timeoutMs));
         await agent.stop();
         process.stdout.write(
-          `backfill: ${window.queued} events inside the window queued, ${window.skipped} outside it skipped. ` +
-            'Lines read before, by run or an earlier backfill, were not read again.\n'
+          `backfill: ${window.queued} events inside the window queued, ${window.skipped} dated before it skipped, ` +
+            `${window.deferred} dated after it left for the next run. Lines read before were not read again.\n`
         );
         if (!result.ok) {
           process.stderr.write(
