@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Logger, LogRateLimiter } from '../observability/logger.js';
-import { type FileCheckpoint, saveState } from './checkpoint-store.js';
+import { type FileCheckpoint, loadStartedBots, saveState } from './checkpoint-store.js';
 
 /** Settings of a CheckpointBook. */
 export interface CheckpointBookOptions {
@@ -8,6 +8,8 @@ export interface CheckpointBookOptions {
   dir: string;
   /** Checkpoints loaded on start. */
   files: readonly FileCheckpoint[];
+  /** Bots that started before (`loadState().bots`); read from the state file in `dir` if absent. */
+  startedBots?: readonly string[];
   logger: Logger;
   /** Runs before each save; the agent passes `() => outbox.sync()` (outbox durable first). */
   beforeSave?: () => void;
@@ -27,10 +29,28 @@ export class CheckpointBook {
   private keyCounter = 0;
   private readonly afterSaveErrors = new LogRateLimiter();
   private readonly now: () => number;
+  private readonly startedBots: Set<string>;
 
   constructor(private readonly options: CheckpointBookOptions) {
     this.now = options.now ?? Date.now;
     for (const checkpoint of options.files) this.checkpoints.set(checkpoint.key, checkpoint);
+    this.startedBots = new Set(options.startedBots ?? loadStartedBots(options.dir));
+  }
+
+  /**
+   * True when the bot's tail service started before: marked so, or (in a state file written
+   * before the list existed) holding a checkpoint of the bot.
+   */
+  hasStarted(bot: string): boolean {
+    if (this.startedBots.has(bot)) return true;
+    return this.all().some((checkpoint) => checkpoint.bot === bot);
+  }
+
+  /** Records that the bot's tail service has started; saved with the next save. */
+  markStarted(bot: string): void {
+    if (this.startedBots.has(bot)) return;
+    this.startedBots.add(bot);
+    this.dirty = true;
   }
 
   /** True when a checkpoint changed since the last save. */
@@ -78,7 +98,7 @@ export class CheckpointBook {
    */
   save(): void {
     this.options.beforeSave?.();
-    saveState(this.options.dir, this.all(), this.now());
+    saveState(this.options.dir, this.all(), this.now(), [...this.startedBots]);
     this.dirty = false;
     try {
       this.options.afterSave?.();

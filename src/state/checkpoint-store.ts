@@ -53,6 +53,9 @@ const stateFileSchema = z.object({
       seen.add(file.key);
     }
   }),
+  // Absent in files written before the list existed; their bots count as started when they
+  // have a checkpoint.
+  bots: z.array(z.string()).optional(),
 });
 
 /** Read position and identity of one log file. */
@@ -81,10 +84,12 @@ export interface StateLoadResult {
   savedAt: number | null;
   /** `current` is state.json, `previous` its previous copy, `empty` a first start. */
   source: 'current' | 'previous' | 'empty';
+  /** Bots whose tail service started before; undefined when the file does not list them. */
+  bots?: string[];
 }
 
 type ReadOutcome =
-  | { kind: 'ok'; savedAt: number; files: FileCheckpoint[] }
+  | { kind: 'ok'; savedAt: number; files: FileCheckpoint[]; bots?: string[] }
   | { kind: 'missing' }
   | { kind: 'unusable'; reason: string };
 
@@ -97,8 +102,14 @@ export function loadState(dir: string, logger: Logger): StateLoadResult {
   const currentPath = join(dir, STATE_FILE);
   const previousPath = join(dir, PREVIOUS_STATE_FILE);
   const current = readStateFile(currentPath);
-  if (current.kind === 'ok')
-    return { files: current.files, savedAt: current.savedAt, source: 'current' };
+  if (current.kind === 'ok') {
+    return {
+      files: current.files,
+      savedAt: current.savedAt,
+      source: 'current',
+      bots: current.bots,
+    };
+  }
 
   const previous = readStateFile(previousPath);
   if (previous.kind === 'ok') {
@@ -111,7 +122,12 @@ export function loadState(dir: string, logger: Logger): StateLoadResult {
       },
       'State file is not usable; starting from its previous copy (lines read since that save are read again).'
     );
-    return { files: previous.files, savedAt: previous.savedAt, source: 'previous' };
+    return {
+      files: previous.files,
+      savedAt: previous.savedAt,
+      source: 'previous',
+      bots: previous.bots,
+    };
   }
   if (current.kind === 'missing' && previous.kind === 'missing') {
     return { files: [], savedAt: null, source: 'empty' };
@@ -148,19 +164,45 @@ function readStateFile(path: string): ReadOutcome {
     const where = issue.path.length > 0 ? issue.path.join('.') : 'the top level';
     return { kind: 'unusable', reason: `is invalid at ${where}: ${issue.message}` };
   }
-  return { kind: 'ok', savedAt: parsed.data.savedAt, files: parsed.data.files };
+  const { savedAt, files, bots } = parsed.data;
+  return { kind: 'ok', savedAt, files, bots };
 }
 
 /**
- * Writes the checkpoints durably, with a valid `state.json` at every instant: the new content goes
+ * Returns the bots listed as started in `state.json` (or its previous copy when the newest is
+ * not usable), or an empty list when neither lists any. Never throws: `loadState` reports
+ * unusable files.
+ */
+export function loadStartedBots(dir: string): string[] {
+  try {
+    for (const name of [STATE_FILE, PREVIOUS_STATE_FILE]) {
+      const outcome = readStateFile(join(dir, name));
+      if (outcome.kind === 'ok') return outcome.bots ?? [];
+    }
+  } catch {
+    // An unknown version: loadState throws for it first.
+  }
+  return [];
+}
+
+/**
+ * Writes the checkpoints (and, when given, the bots that have started) durably, with a valid
+ * `state.json` at every instant: the new content goes
  * to `state.json.tmp` (fsynced), the current file becomes `state.json.prev` through a hard link,
  * the temp file is renamed over `state.json`, and the directory is fsynced. Throws StateSaveError
  * (ENOSPC, EACCES, ...) with the previous state left intact.
  */
-export function saveState(dir: string, files: readonly FileCheckpoint[], now = Date.now()): void {
+export function saveState(
+  dir: string,
+  files: readonly FileCheckpoint[],
+  now = Date.now(),
+  bots?: readonly string[]
+): void {
   const currentPath = join(dir, STATE_FILE);
   const tempPath = `${currentPath}.tmp`;
-  const text = `${JSON.stringify({ version: STATE_VERSION, savedAt: now, files })}\n`;
+  // An empty list is left out, so the file reads the same as one written before the list.
+  const listed = bots !== undefined && bots.length > 0 ? bots : undefined;
+  const text = `${JSON.stringify({ version: STATE_VERSION, savedAt: now, files, bots: listed })}\n`;
   try {
     writeFileDurably(tempPath, text);
     keepPreviousCopy(dir, currentPath);

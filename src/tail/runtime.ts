@@ -22,7 +22,7 @@ export interface TailRuntime {
   createProcessor: () => LineProcessor;
   mode: 'follow' | 'once';
   /**
-   * True while the files found at start are examined and the bot had no checkpoint before:
+   * True while the files found at start are examined and the bot never started before:
    * only those files start at `startAt`.
    */
   firstInstallScan: boolean;

@@ -90,9 +90,9 @@ export interface TailService {
  * fingerprint of the first bytes, tail check before the offset), never by path. So renames,
  * copies, truncations and `.gz` generations are read on where reading stopped.
  *
- * `startAt` applies only to the files found at start when the bot has no checkpoint yet, which
- * is a first install. Every file found later, while running or after a restart, is new since
- * the agent last looked, so it is read from its beginning.
+ * `startAt` applies only to the files found by the bot's very first start (recorded in the
+ * state file, found files or not). Every file found later, while running or after a restart,
+ * is new since the agent last looked, so it is read from its beginning.
  */
 export function createTailService(options: TailServiceOptions): TailService {
   return new BotTailService(options);
@@ -176,12 +176,16 @@ class BotTailService implements TailService {
       throw new Error(`tail service of bot '${this.options.bot.name}' was already started`);
     this.started = true;
     const { runtime, options } = this;
-    runtime.firstInstallScan = !options.book
-      .all()
-      .some((checkpoint) => checkpoint.bot === options.bot.name);
+    runtime.firstInstallScan = !options.book.hasStarted(options.bot.name);
     if (options.mode === 'follow') await this.discovery.start();
     await this.queue.enqueue('initial', async () => {
       for (const path of await this.discovery.scan()) await examinePath(runtime, path);
+      if (runtime.firstInstallScan) {
+        // Saved at once: a file that appears before the next start, even after a crash, is new
+        // since this first look and must not start at `startAt`.
+        options.book.markStarted(options.bot.name);
+        this.saveNewCheckpoints();
+      }
       options.logger.info(
         {
           files: runtime.registry.size,
