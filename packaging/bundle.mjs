@@ -15,14 +15,22 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Default output path, relative to the repository root. */
 export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'mfc-events-agent.cjs');
 
-// The entry calls main() the way bin/mfc-events-agent.js does, so both report errors alike.
+// The entry sets the same V8 heap flags as bin/mfc-events-agent.js, where the reasons and
+// measurements are, and then calls main() the way that file does, so both report errors alike.
+// main.ts is imported dynamically so that its modules load only after the flags are set.
 const ENTRY = `
-import { main } from './src/cli/main.ts';
+import { setFlagsFromString } from 'node:v8';
 
-main(process.argv).catch((error) => {
-  process.stderr.write(\`mfc-events-agent: \${error instanceof Error ? error.message : String(error)}\\n\`);
-  process.exit(1);
-});
+const given = \`\${process.execArgv.join(' ')} \${process.env.NODE_OPTIONS ?? ''}\`;
+if (!/semi[-_]space/.test(given)) setFlagsFromString('--semi-space-growth-factor=1');
+if (!/optimize[-_]for[-_]size/.test(given)) setFlagsFromString('--optimize-for-size');
+
+import('./src/cli/main.ts')
+  .then(({ main }) => main(process.argv))
+  .catch((error) => {
+    process.stderr.write(\`mfc-events-agent: \${error instanceof Error ? error.message : String(error)}\\n\`);
+    process.exit(1);
+  });
 `;
 
 // CommonJS has no import.meta, and ESM-only packages (chokidar 5 through fdir, for one) call

@@ -47,56 +47,110 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Writes a one-bot configuration that reads `logs/*.log` and delivers to the test tracker. */
+function writeConfig(name: string, logs: string, extra: Record<string, unknown>): string {
+  const path = join(dir, name);
+  const rule = {
+    event: 'appointment_open',
+    when: { msg: 'appointment created' },
+    userId: 'userId',
+  };
+  const config = {
+    tracker: { url: tracker.url, appId: 1027600, token: 'bundle-token-3c9a', region: '88' },
+    state: { dir: join(dir, `${name}.state`) },
+    ...extra,
+    bots: [
+      { name: 'mfc_bot', include: [join(logs, '*.log')], startAt: 'beginning', rules: [rule] },
+    ],
+  };
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+/** Starts the bundle from the empty directory; `output()` holds its stdout and stderr so far. */
+function startBundle(args: string[], nodeFlags: string[] = []) {
+  const child = spawn(process.execPath, [...nodeFlags, bundle, ...args], {
+    cwd: join(dir, 'alone'),
+    env: { ...process.env, NODE_PATH: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { child, exited, output: () => output };
+}
+
 describe('bundle optional packages', () => {
   it('serves metrics and pretty logs alone', async () => {
-    mkdirSync(join(dir, 'logs'));
-    writeFileSync(join(dir, 'logs', 'bot.log'), appointmentLine(1) + noiseLine(2));
+    const logs = join(dir, 'logs');
+    mkdirSync(logs);
+    writeFileSync(join(logs, 'bot.log'), appointmentLine(1) + noiseLine(2));
     const port = await freePort();
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
-      stringify({
-        tracker: { url: tracker.url, appId: 1027600, token: 'bundle-token-3c9a', region: '88' },
-        state: { dir: join(dir, 'state') },
-        metrics: { enabled: true, listen: `127.0.0.1:${port}` },
-        log: { level: 'info', format: 'pretty' },
-        bots: [
-          {
-            name: 'mfc_bot',
-            include: [join(dir, 'logs', '*.log')],
-            startAt: 'beginning',
-            rules: [
-              { event: 'appointment_open', when: { msg: 'appointment created' }, userId: 'userId' },
-            ],
-          },
-        ],
-      })
-    );
-    let output = '';
-    agent = spawn(process.execPath, [bundle, 'run', '--config', config], {
-      cwd: join(dir, 'alone'),
-      env: { ...process.env, NODE_PATH: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const config = writeConfig('metrics.yaml', logs, {
+      metrics: { enabled: true, listen: `127.0.0.1:${port}` },
+      log: { level: 'info', format: 'pretty' },
     });
-    agent.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    agent.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    const running = agent;
+    const started = startBundle(['run', '--config', config]);
+    agent = started.child;
+
     await waitFor(
-      () => tracker.accepted.length === 1 || running.exitCode !== null,
+      () => tracker.accepted.length === 1 || started.child.exitCode !== null,
       'the event at the tracker'
     );
-    expect(running.exitCode, output).toBeNull();
-
+    expect(started.child.exitCode, started.output()).toBeNull();
     const response = await fetch(`http://127.0.0.1:${port}/metrics`);
     const text = await response.text();
     expect(response.status).toBe(200);
     expect(text).toContain('mfc_agent_lines_read_total{bot="mfc_bot"} 2');
     expect(text).toContain('mfc_agent_events_queued_total{event="appointment_open"} 1');
-    expect(output).toMatch(/INFO.*Starting mfc-events-agent\./);
-    expect(output).not.toContain('"msg":');
+    expect(started.output()).toMatch(/INFO.*Starting mfc-events-agent\./);
+    expect(started.output()).not.toContain('"msg":');
+  });
+});
+
+/** Preload that prints the young generation's size in bytes when the process exits. */
+const PRINT_NEW_SPACE = [
+  "import { getHeapSpaceStatistics } from 'node:v8';",
+  "process.on('exit', () => {",
+  "  const space = getHeapSpaceStatistics().find((entry) => entry.space_name === 'new_space');",
+  "  process.stdout.write('new_space=' + space.space_size + '\\n');",
+  '});',
+].join('\n');
+
+describe('bundle heap flags', () => {
+  /** Catches up on a 30 MB log with `run --once` and returns the young generation's size. */
+  async function newSpaceBytes(nodeFlags: string[]): Promise<number> {
+    const logs = join(dir, 'heap-logs');
+    mkdirSync(logs, { recursive: true });
+    const lines: string[] = [];
+    for (let n = 0; n < 200_000; n++) lines.push(noiseLine(n));
+    lines.push(appointmentLine(1));
+    writeFileSync(join(logs, 'bot.log'), lines.join(''));
+    const config = writeConfig(`heap-${Date.now()}.yaml`, logs, { log: { level: 'warn' } });
+    const preload = join(dir, 'print-new-space.mjs');
+    writeFileSync(preload, PRINT_NEW_SPACE);
+
+    const run = startBundle(
+      ['run', '--config', config, '--once'],
+      [`--import=${preload}`, ...nodeFlags]
+    );
+    expect(await run.exited, run.output()).toBe(0);
+    const match = /new_space=(\d+)/.exec(run.output());
+    if (match === null) throw new Error(`no new_space line in:\n${run.output()}`);
+    return Number(match[1]);
+  }
+
+  it('keeps the young generation small', async () => {
+    expect(await newSpaceBytes([])).toBeLessThanOrEqual(2 * 1024 * 1024);
+  });
+
+  it('lets node flags override', async () => {
+    const bytes = await newSpaceBytes(['--semi-space-growth-factor=2', '--no-optimize-for-size']);
+
+    expect(bytes).toBeGreaterThan(2 * 1024 * 1024);
   });
 });
