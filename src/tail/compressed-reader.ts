@@ -11,6 +11,7 @@ import {
   type TailSource,
 } from './chunk-consumer.js';
 import { digestMatches, FINGERPRINT_MAX_BYTES, TAIL_CHECK_MAX_BYTES } from './fingerprint.js';
+import { skipNulBytes } from './long-lines.js';
 import type { TrackedFile } from './tracked-file.js';
 
 const NEWLINE = 0x0a;
@@ -244,6 +245,7 @@ class DecompressedCursor {
     const tailLength = file.readTail.length;
     const lastNewline = this.fill > tailLength ? buffer.lastIndexOf(NEWLINE, this.fill - 1) : -1;
     if (lastNewline < tailLength) {
+      if (this.fill === buffer.length && (await this.dropPadding())) return 'ok';
       if (this.fill === buffer.length) {
         // A full buffer without `\n`: the line is too long; drop its bytes and find its end.
         file.longLine = { start: file.readOffset, scannedTo: this.position };
@@ -265,6 +267,25 @@ class DecompressedCursor {
     buffer.copyWithin(0, end - keep, this.fill);
     this.fill = keep + (this.fill - end);
     return 'ok';
+  }
+
+  /**
+   * Drops the NUL bytes (copytruncate padding) at the read offset from the buffer and moves the
+   * checkpoint past them; false when there are none. They do not count toward a line's length.
+   */
+  private async dropPadding(): Promise<boolean> {
+    const { context, file } = this;
+    const buffer = context.buffer;
+    const tailLength = file.readTail.length;
+    const contentStart = skipNulBytes(buffer, tailLength, this.fill);
+    if (contentStart === tailLength) return false;
+    const keep = Math.min(TAIL_CHECK_MAX_BYTES, file.readOffset + (contentStart - tailLength));
+    file.readOffset += contentStart - tailLength;
+    file.readTail = Buffer.from(buffer.subarray(contentStart - keep, contentStart));
+    buffer.copyWithin(0, contentStart - keep, this.fill);
+    this.fill = keep + (this.fill - contentStart);
+    await commitOffset(context, file, NO_TAIL);
+    return true;
   }
 
   /** Drops the bytes of an over-long line up to its `\n`; returns what follows it. */

@@ -14,7 +14,9 @@ import {
   headMatches,
   readHead,
   readTailBytes,
+  TAIL_CHECK_MAX_BYTES,
 } from './fingerprint.js';
+import { skipNulBytes } from './long-lines.js';
 import type { TrackedFile } from './tracked-file.js';
 
 const NEWLINE = 0x0a;
@@ -80,9 +82,17 @@ export async function readPlainFile(
     }
     if (filled === tailLength) return 'idle';
 
+    // NUL padding before a line is skipped chunk by chunk, never buffered whole. A run that
+    // reaches the end of the file waits: the bytes after it are not written yet.
+    const contentStart = skipNulBytes(buffer, tailLength, filled);
+    if (contentStart > tailLength && (contentStart < filled || position + filled < file.size)) {
+      await skipPadding(context, file, contentStart - tailLength, tailSource);
+      continue;
+    }
+
     const lastNewline = buffer.lastIndexOf(NEWLINE, filled - 1);
     if (lastNewline < tailLength) {
-      const lineBytes = filled - tailLength;
+      const lineBytes = filled - contentStart;
       if (lineBytes > context.maxLineBytes) {
         file.longLine = { start: file.readOffset, scannedTo: file.readOffset + lineBytes };
         continue;
@@ -133,6 +143,28 @@ async function readPartialLine(
   if (outcome === 'rejected') file.rejectedPartialSize = file.size;
   file.partial = null;
   return 'idle';
+}
+
+/**
+ * Moves the read position and the checkpoint past `length` NUL bytes at the read position,
+ * which the shared buffer contains after the file's tail bytes. They contain no line to process.
+ */
+async function skipPadding(
+  context: ReadContext,
+  file: TrackedFile,
+  length: number,
+  tailSource: TailSource
+): Promise<void> {
+  const end = file.readTail.length + length;
+  context.logger.debug(
+    { file: file.key, offset: file.readOffset, lengthBytes: length },
+    'Skipped NUL padding before a line.'
+  );
+  file.readOffset += length;
+  file.readTail = Buffer.from(
+    context.buffer.subarray(Math.max(0, end - TAIL_CHECK_MAX_BYTES), end)
+  );
+  await commitOffset(context, file, tailSource);
 }
 
 /**
