@@ -10,6 +10,13 @@ export const POLLING_INTERVAL_MS = 1000;
 /** Time to wait for a new watch to be ready before reading starts without it, in ms. */
 const READY_TIMEOUT_MS = 10_000;
 
+/**
+ * Delay of the trailing `change` repeated after each change notification, in ms. chokidar 5
+ * drops a `change` that comes within 50 ms of the previous one for the same path and never
+ * sends it later, so without the repeat an append in a burst waits for the next rescan.
+ */
+export const TRAILING_CHANGE_DELAY_MS = 100;
+
 /** Error codes that mean the kernel refused another inotify watch or descriptor. */
 const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
@@ -46,6 +53,8 @@ export class PathWatcher {
   private readonly errors = new LogRateLimiter();
   /** Serializes refreshes and the polling switch, which both replace watches. */
   private chain: Promise<void> = Promise.resolve();
+  /** Pending trailing `change` per path; none while nothing changes. */
+  private readonly trailingChanges = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: PathWatcherOptions) {
     this.polling = options.usePolling ?? false;
@@ -85,6 +94,8 @@ export class PathWatcher {
 
   async stop(): Promise<void> {
     this.closed = true;
+    for (const timer of this.trailingChanges.values()) clearTimeout(timer);
+    this.trailingChanges.clear();
     const watchers = this.active.splice(0).map((entry) => entry.watcher);
     await Promise.all(watchers.map((watcher) => watcher.close()));
   }
@@ -116,6 +127,21 @@ export class PathWatcher {
     return false;
   }
 
+  /**
+   * Reports a change, then once more TRAILING_CHANGE_DELAY_MS after the last change reported
+   * for the path, which covers the changes chokidar dropped in between.
+   */
+  private reportChange(path: string): void {
+    this.options.onPath('change', path);
+    clearTimeout(this.trailingChanges.get(path));
+    const timer = setTimeout(() => {
+      this.trailingChanges.delete(path);
+      if (!this.closed) this.options.onPath('change', path);
+    }, TRAILING_CHANGE_DELAY_MS);
+    timer.unref();
+    this.trailingChanges.set(path, timer);
+  }
+
   private async reopenAll(): Promise<void> {
     const targets = this.active.map((entry) => entry.target);
     const watchers = this.active.splice(0).map((entry) => entry.watcher);
@@ -142,7 +168,7 @@ export class PathWatcher {
     const entry: ActiveWatch = { target, root, watcher };
     this.active.push(entry);
     watcher.on('add', (path) => this.options.onPath('add', path));
-    watcher.on('change', (path) => this.options.onPath('change', path));
+    watcher.on('change', (path) => this.reportChange(path));
     watcher.on('unlink', (path) => this.options.onPath('unlink', path));
     watcher.on('addDir', () => {
       if (waiting) void this.refresh();
