@@ -16,6 +16,7 @@ import {
   readTailBytes,
   TAIL_CHECK_MAX_BYTES,
 } from './fingerprint.js';
+import { isTruncated } from './identity.js';
 import { skipNulBytes } from './long-lines.js';
 import type { TrackedFile } from './tracked-file.js';
 
@@ -23,7 +24,7 @@ const NEWLINE = 0x0a;
 
 /**
  * Outcome of a read. `idle`: the end of the file. `partial`: a last line without `\n` waits.
- * `more`: the chunk budget ran out. `blocked`: the outbox is full. `truncated`: the bytes under
+ * `more`: the chunk budget ran out, or a longer fingerprint must be saved before reading on. `blocked`: the outbox is full. `truncated`: the bytes under
  * the read position changed, because the size dropped below it or other bytes precede it.
  */
 export type ReadStatus = 'idle' | 'partial' | 'more' | 'blocked' | 'truncated';
@@ -58,6 +59,8 @@ export async function readPlainFile(
   file.size = stats.size;
   if (file.size < file.readOffset) return 'truncated';
   if (!(await extendFingerprint(context, file, handle))) return 'truncated';
+  // The caller saves the longer fingerprint before the next read queues lines past the saved one.
+  if (file.unsaved) return 'more';
 
   for (let chunk = 0; chunk < options.maxChunks; chunk++) {
     if (file.longLine !== null) {
@@ -66,7 +69,9 @@ export async function readPlainFile(
       continue;
     }
     if (file.readOffset >= file.size || context.isStopping()) return 'idle';
-    if (context.sink.isFull()) return 'blocked';
+    // A full outbox pauses reading but not the check for a rewrite: a copytruncate noticed only
+    // after the next one would lose the lines written in between.
+    if (context.sink.isFull()) return (await isRewritten(file, handle)) ? 'truncated' : 'blocked';
 
     const buffer = context.buffer;
     const tailLength = file.readTail.length;
@@ -204,8 +209,12 @@ async function skipLongLine(
 }
 
 /**
- * Extends a fingerprint taken while the file was shorter than 1024 bytes, once it has grown.
- * Returns false when the file's first bytes no longer match: it was rewritten.
+ * Extends a fingerprint taken while the file was shorter than 1024 bytes, once it has grown,
+ * and marks the file unsaved. The longer fingerprint must be saved before lines past the saved
+ * one are queued: after a crash the checkpoint's offset moves up to the lines in the outbox,
+ * and a fingerprint shorter than that offset (empty for a file found empty) would let any file
+ * pass for this one. Returns false when the file's first bytes no longer match: it was
+ * rewritten.
  */
 async function extendFingerprint(
   context: ReadContext,
@@ -213,12 +222,26 @@ async function extendFingerprint(
   handle: FileHandle
 ): Promise<boolean> {
   const fingerprint = file.checkpoint.fingerprint;
-  if (fingerprint.length >= FINGERPRINT_MAX_BYTES || file.size <= fingerprint.length) return true;
+  if (fingerprint.length >= FINGERPRINT_MAX_BYTES || file.size <= fingerprint.length) {
+    // At offset 0 no bytes precede the read position, so only the first bytes tell a rewrite.
+    if (file.readOffset > 0 || fingerprint.length === 0) return true;
+    return headMatches(await readHead(handle, file.size), fingerprint);
+  }
   const head = await readHead(handle, file.size);
   if (!headMatches(head, fingerprint)) return false;
   file.checkpoint = { ...file.checkpoint, fingerprint: digestOf(head), updatedAt: Date.now() };
   context.book.upsert(file.checkpoint);
+  file.unsaved = true;
   return true;
+}
+
+/**
+ * True when the bytes before the read position changed, or the first bytes no longer match the
+ * fingerprint (the only check at offset 0, where no bytes precede the read position).
+ */
+async function isRewritten(file: TrackedFile, handle: FileHandle): Promise<boolean> {
+  if (await isTruncated(file)) return true;
+  return !headMatches(await readHead(handle, file.size), file.checkpoint.fingerprint);
 }
 
 /** Reads `length` bytes at `position` into the start of `buffer`; fewer only at end of file. */

@@ -48,7 +48,7 @@ export class TrackedFile {
   longLine: LongLineSkip | null = null;
   longLineLogged = false;
   pendingAppend: PendingAppend | null = null;
-  /** True until the book was saved with this file's new checkpoint. */
+  /** True until the book was saved with this file's new checkpoint or longer fingerprint. */
   unsaved = false;
   pollTimer: NodeJS.Timeout | null = null;
   pollDelayMs = 0;
