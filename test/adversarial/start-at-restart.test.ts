@@ -37,7 +37,8 @@ describe('startAt end after a first start without logs', () => {
     });
     rmSync(logs, { recursive: true });
     agent = startAgent(['run', '--config', config]);
-    await waitFor(() => agent!.output().includes('Tail service started'), 'agent start');
+    // The signal handlers are installed once the agent has started, after its tail services.
+    await waitFor(() => agent!.output().includes('Agent started'), 'agent start');
     agent.child.kill('SIGTERM');
     expect((await agent.exited).code).toBe(0);
 
