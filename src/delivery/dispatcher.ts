@@ -66,7 +66,11 @@ class OutboxDispatcher implements Dispatcher {
     this.held = new HeldRecords(options.outbox);
     this.logger = options.logger;
     this.metrics = options.metrics;
-    this.sender = createSender({ tracker: options.tracker, token: options.token });
+    this.sender = createSender({
+      tracker: options.tracker,
+      token: options.token,
+      maxSockets: options.delivery.concurrency,
+    });
     this.rateLimiter = new RateLimiter(options.delivery.maxRequestsPerSecond);
     this.state = new DeliveryState(options.logger, options.metrics, () => this.delivery);
     this.outcomes = new OutcomeRecorder(
@@ -104,7 +108,7 @@ class OutboxDispatcher implements Dispatcher {
 
   reconfigure(tracker: TrackerConfig, token: string, delivery: DeliveryConfig): void {
     // Built first: an unreadable caFile throws here and the running settings stay.
-    const sender = createSender({ tracker, token });
+    const sender = createSender({ tracker, token, maxSockets: delivery.concurrency });
     const previous = this.sender;
     this.sender = sender;
     this.tracker = tracker;
