@@ -95,6 +95,7 @@ export class Agent {
     this.book = new CheckpointBook({
       dir: stateDir,
       files: state.files,
+      startedBots: state.bots ?? [],
       logger,
       // Everything queued for the lines behind a checkpoint is durable before the checkpoint is.
       beforeSave: () => {

@@ -50,7 +50,19 @@ export function registerRunCommand(program: Command): void {
       const logger = createAgentLogger(loaded);
       installCrashHandlers(logger, loaded.token);
       logger.info({ version: VERSION, config: loaded.path }, 'Starting mfc-events-agent.');
+      // A stop requested while the agent starts is honoured once it has started, so the state
+      // it has begun to write is saved whole.
+      let earlySignal: NodeJS.Signals | null = null;
+      const remember = (signal: NodeJS.Signals) => {
+        earlySignal = signal;
+      };
+      process.on('SIGTERM', remember);
+      process.on('SIGINT', remember);
       const agent = await startOrExit(loaded, logger, options.once ? 'once' : 'follow');
+      process.off('SIGTERM', remember);
+      process.off('SIGINT', remember);
+      const stop = handleSignals(agent, logger, options.config);
+      if (earlySignal !== null) stop(earlySignal);
 
       if (options.once) {
         const result = await agent.runOnce(options.onceTimeoutMs);
@@ -63,7 +75,6 @@ export function registerRunCommand(program: Command): void {
         }
         return;
       }
-      handleSignals(agent, logger, options.config);
     });
 }
 
@@ -85,7 +96,11 @@ async function startOrExit(
 }
 
 /** SIGTERM and SIGINT drain and exit 0; SIGHUP reloads the configuration, keeping the old one if the new one is invalid. */
-export function handleSignals(agent: Agent, logger: Logger, configPath: string): void {
+export function handleSignals(
+  agent: Agent,
+  logger: Logger,
+  configPath: string
+): (signal: NodeJS.Signals) => void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -120,6 +135,7 @@ export function handleSignals(agent: Agent, logger: Logger, configPath: string):
         );
       });
   });
+  return stop;
 }
 
 /** Logs an unexpected crash without the token, then exits 1 so systemd or pm2 restarts the agent. */
