@@ -1,33 +1,15 @@
 import { stat } from 'node:fs/promises';
-import { isCompressedPath } from '../discovery/patterns.js';
 import type { FileCheckpoint } from '../state/checkpoint-store.js';
 import { leadsTo, openForIdentity } from './continuation.js';
-import { digestOf, readBytesAt, readTailBytes, tailCheckOf } from './fingerprint.js';
-import {
-  compareWithCheckpoint,
-  isCopyOfLive,
-  isSiblingCopyName,
-  isStartOfLive,
-  isTruncated,
-  type OpenedFile,
-} from './identity.js';
-import { recoverTruncated, resolveCheckpoint } from './rotation.js';
-import { dormantCheckpoints, type TailRuntime } from './runtime.js';
+import { digestOf, readBytesAt, readHead, readTailBytes, tailCheckOf } from './fingerprint.js';
+import { identify } from './identify.js';
+import type { OpenedFile } from './identity.js';
+import { recoverTruncated } from './rotation.js';
+import type { TailRuntime } from './runtime.js';
 import { inodeKey, TrackedFile } from './tracked-file.js';
 
 /** Bytes searched back from the end for the last `\n` when a file starts at its end. */
 const START_AT_END_SEARCH_BYTES = 64 * 1024;
-
-/**
- * Identity of a newly opened file. `resume`: the file of a checkpoint. `truncated`: that file,
- * cut short or rewritten while no one watched. `copy`: a copy of a live file. `copyOfTruncated`:
- * a copy made just before a live file was truncated. `continuation`: a copy that continues a
- * checkpoint whose file is gone. `new`: a file never seen.
- */
-type Identity =
-  | { kind: 'resume' | 'truncated' | 'continuation'; checkpoint: FileCheckpoint }
-  | { kind: 'copy' | 'copyOfTruncated'; live: TrackedFile }
-  | { kind: 'new' };
 
 /**
  * Looks at one bot path after a notification or scan: links it to the open file its inode
@@ -66,17 +48,34 @@ export async function examinePath(runtime: TailRuntime, path: string): Promise<v
   }
   let handleKept = false;
   try {
-    handleKept = await adoptOpened(runtime, opened);
+    const newOffset = () => startOffset(runtime, opened);
+    handleKept = await adoptOpened(runtime, opened, [path], newOffset);
   } finally {
     if (!handleKept) await opened.handle.close();
   }
 }
 
-/** Starts following the opened file according to its identity; true when it keeps the handle. */
-async function adoptOpened(runtime: TailRuntime, opened: OpenedFile): Promise<boolean> {
+/**
+ * Starts following the opened file according to its identity, linking `paths` to it; returns
+ * true when it keeps the handle. `newOffset` is where a file never seen starts.
+ */
+async function adoptOpened(
+  runtime: TailRuntime,
+  opened: OpenedFile,
+  paths: readonly string[],
+  newOffset: () => Promise<number>
+): Promise<boolean> {
   const { registry, logger } = runtime;
   if (registry.withInode(inodeKey(opened.dev, opened.ino))) return false;
   const identity = await identify(runtime, opened);
+  logger.debug(
+    {
+      path: opened.path,
+      identity: identity.kind,
+      file: 'checkpoint' in identity ? identity.checkpoint.key : undefined,
+    },
+    'Identified a log file.'
+  );
   switch (identity.kind) {
     case 'resume':
     case 'continuation': {
@@ -92,12 +91,12 @@ async function adoptOpened(runtime: TailRuntime, opened: OpenedFile): Promise<bo
           'Found a copy of a file read before; reading it on from the checkpoint.'
         );
       }
-      await trackOpened(runtime, checkpoint, opened, [opened.path]);
+      await trackOpened(runtime, checkpoint, opened, paths);
       return true;
     }
     case 'truncated':
       await recoverTruncated(runtime, identity.checkpoint, inodeKey(opened.dev, opened.ino));
-      await trackNew(runtime, opened, 0, [opened.path]);
+      await trackNew(runtime, opened, 0, paths);
       return true;
     case 'copy':
       logger.debug(
@@ -108,43 +107,48 @@ async function adoptOpened(runtime: TailRuntime, opened: OpenedFile): Promise<bo
     case 'copyOfTruncated':
       runtime.scheduleRead(identity.live);
       return false;
+    case 'readCopy':
+      logger.info(
+        { file: identity.checkpoint.key, path: opened.path, offset: identity.checkpoint.offset },
+        'Found a copy of a file read past its end; following it from its end.'
+      );
+      await trackNew(runtime, opened, opened.size, paths);
+      return true;
     case 'new':
-      await trackNew(runtime, opened, await startOffset(runtime, opened), [opened.path]);
+      await trackNew(runtime, opened, await newOffset(), paths);
       return true;
   }
 }
 
-async function identify(runtime: TailRuntime, opened: OpenedFile): Promise<Identity> {
-  const dormant = dormantCheckpoints(runtime).filter(
-    (checkpoint) => !isCompressedPath(checkpoint.path)
-  );
-  const sameInode = dormant.filter((cp) => cp.dev === opened.dev && cp.ino === opened.ino);
-  for (const checkpoint of sameInode) {
-    const match = await compareWithCheckpoint(opened, checkpoint);
-    if (match !== 'other') return { kind: match === 'same' ? 'resume' : 'truncated', checkpoint };
-    // The inode was reused by another file; the old checkpoint's file may live on elsewhere.
-    await resolveCheckpoint(runtime, checkpoint);
-  }
+/**
+ * Identifies again a file that was empty when found, now that it has bytes and before any is
+ * read: an empty file may be a copy that logrotate has only begun to write. Returns true when
+ * the file turned out to be something else and was let go or taken over under that identity.
+ */
+export async function settleEmptyStart(runtime: TailRuntime, file: TrackedFile): Promise<boolean> {
+  const handle = file.handle;
+  const provisional = file.checkpoint.fingerprint.length === 0 && file.readOffset === 0;
+  if (handle === null || !provisional || file.pendingAppend !== null) return false;
+  const stats = await handle.stat();
+  if (stats.size === 0) return false;
 
-  for (const live of runtime.registry.files()) {
-    if (live.state === 'compressed' || !isSiblingCopyName(opened.path, live.path)) continue;
-    if (await isCopyOfLive(opened, live)) return { kind: 'copy', live };
-    if (await isStartOfLive(opened, live)) return { kind: 'copy', live };
-    // A copy holding the live file's read bytes while the live file lost them: a copytruncate.
-    const checkpoint = live.checkpoint;
-    if (checkpoint.offset > 0 && (await compareWithCheckpoint(opened, checkpoint)) === 'same') {
-      if (await isTruncated(live)) return { kind: 'copyOfTruncated', live };
-    }
-  }
-
-  for (const checkpoint of dormant) {
-    if (checkpoint.offset === 0 || !isSiblingCopyName(opened.path, checkpoint.path)) continue;
-    if (sameInode.includes(checkpoint)) continue;
-    if ((await compareWithCheckpoint(opened, checkpoint)) === 'same') {
-      return { kind: 'continuation', checkpoint };
-    }
-  }
-  return { kind: 'new' };
+  const { registry, book } = runtime;
+  const paths = registry.pathsOf(file);
+  registry.remove(file);
+  book.remove(file.key);
+  file.clearTimers();
+  const head = await readHead(handle, stats.size);
+  const opened = {
+    path: file.path,
+    handle,
+    dev: stats.dev,
+    ino: stats.ino,
+    size: stats.size,
+    head,
+  };
+  const kept = await adoptOpened(runtime, opened, paths, async () => 0);
+  if (!kept) await handle.close();
+  return true;
 }
 
 /**

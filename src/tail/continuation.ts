@@ -27,6 +27,11 @@ export interface CompressedCandidate {
 export interface ContinuationSearch {
   plain: { kind: 'renamed' | 'copy'; file: OpenedFile } | null;
   compressed: CompressedCandidate[];
+  /**
+   * Plain siblings that start with the checkpoint's fingerprinted bytes but end before its
+   * offset: copies taken before reading went past them, so every byte of them was read.
+   */
+  shorterCopies: string[];
   truncated: boolean;
   /** True when the directory could not be listed (missing, not mounted yet, no permission). */
   unlisted: boolean;
@@ -79,6 +84,14 @@ export async function openForIdentity(path: string): Promise<OpenedFile | null> 
 export interface Claims {
   live: ReadonlySet<string>;
   dormant: ReadonlyMap<string, readonly FileCheckpoint[]>;
+  /** Files seen to be byte-for-byte copies of a live file's start, by inode. */
+  copies: ReadonlyMap<string, SeenCopy>;
+}
+
+/** A file whose bytes were compared equal to the start of a live file, and its size then. */
+export interface SeenCopy {
+  key: string;
+  size: number;
 }
 
 /**
@@ -94,6 +107,7 @@ export async function searchContinuation(
   const search: ContinuationSearch = {
     plain: null,
     compressed: [],
+    shorterCopies: [],
     truncated: false,
     unlisted: false,
   };
@@ -111,9 +125,12 @@ export async function searchContinuation(
   }
   const own = inodeKey(checkpoint.dev, checkpoint.ino);
 
-  const renamed = entries.find(
-    ({ path, stats }) => inodeKey(stats.dev, stats.ino) === own && !isCompressedPath(path)
-  );
+  // An inode another open file holds was reused: it is not this checkpoint's file any more.
+  const renamed = claims.live.has(own)
+    ? undefined
+    : entries.find(
+        ({ path, stats }) => inodeKey(stats.dev, stats.ino) === own && !isCompressedPath(path)
+      );
   if (renamed) {
     const found = await matchPlain(renamed.path, checkpoint);
     if (found.file) {
@@ -127,7 +144,15 @@ export async function searchContinuation(
   for (const { path, stats } of entries) {
     const inode = inodeKey(stats.dev, stats.ino);
     if (inode === own || claims.live.has(inode) || isCompressedPath(path)) continue;
-    if (!isSiblingCopyName(path, checkpoint.path) || stats.size < checkpoint.offset) continue;
+    if (!isSiblingCopyName(path, checkpoint.path)) continue;
+    if (stats.size < checkpoint.offset) {
+      const seen = claims.copies.get(inode);
+      const seenWhole = seen?.key === checkpoint.key && seen.size === stats.size;
+      if (seenWhole || (await isShorterCopy(path, checkpoint, claims))) {
+        search.shorterCopies.push(path);
+      }
+      continue;
+    }
     const found = await matchPlain(path, checkpoint);
     if (found.file === null) continue;
     if (await isClaimedPlain(found.file, claims.dormant.get(inode))) {
@@ -144,7 +169,10 @@ export async function searchContinuation(
     const head = await heads.get(path, stats);
     if (head === null || !headMatches(head, checkpoint.fingerprint)) continue;
     const claimants = inode === own ? [] : (claims.dormant.get(inode) ?? []);
-    if (claimants.some((other) => headMatches(head, other.fingerprint))) continue;
+    const claimed = claimants.some(
+      (other) => other.fingerprint.length > 0 && headMatches(head, other.fingerprint)
+    );
+    if (claimed) continue;
     const candidate = { path, dev: stats.dev, ino: stats.ino };
     // The generation the checkpoint already names goes first.
     if (inode === own) search.compressed.unshift(candidate);
@@ -153,12 +181,30 @@ export async function searchContinuation(
   return search;
 }
 
+/** True when a non-empty file starts with a checkpoint's fingerprinted bytes and is no other's. */
+async function isShorterCopy(
+  path: string,
+  checkpoint: FileCheckpoint,
+  claims: Claims
+): Promise<boolean> {
+  const file = await openForIdentity(path).catch(() => null);
+  if (file === null) return false;
+  try {
+    if (file.size === 0 || !headMatches(file.head, checkpoint.fingerprint)) return false;
+    return !(await isClaimedPlain(file, claims.dormant.get(inodeKey(file.dev, file.ino))));
+  } finally {
+    await file.handle.close();
+  }
+}
+
 /** True when a plain file still is the file of one of the checkpoints that name its inode. */
 async function isClaimedPlain(
   file: OpenedFile,
   claimants: readonly FileCheckpoint[] | undefined
 ): Promise<boolean> {
   for (const other of claimants ?? []) {
+    // A checkpoint of an empty file matches any content, so it proves no claim.
+    if (other.fingerprint.length === 0) continue;
     if ((await compareWithCheckpoint(file, other)) === 'same') return true;
   }
   return false;

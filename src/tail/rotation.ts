@@ -5,7 +5,7 @@ import {
   readCompressedFile,
   readCompressedSizeHint,
 } from './compressed-reader.js';
-import { type CompressedCandidate, searchContinuation } from './continuation.js';
+import { type CompressedCandidate, openForIdentity, searchContinuation } from './continuation.js';
 import { readHead } from './fingerprint.js';
 import { claimsExcept, type TailRuntime } from './runtime.js';
 import { inodeKey, TrackedFile } from './tracked-file.js';
@@ -82,6 +82,11 @@ export async function recoverTruncated(
     logCopyFound(runtime, repoint(checkpoint, candidate.path, candidate.dev, candidate.ino));
     return true;
   }
+  if (search.shorterCopies.length > 0) {
+    await markCopiesRead(runtime, checkpoint, search.shorterCopies);
+    runtime.book.remove(checkpoint.key);
+    return false;
+  }
   runtime.logger.warn(
     { file: checkpoint.key, path: checkpoint.path, offset: checkpoint.offset },
     'No rotated copy of the truncated file was found; lines written between the last read and ' +
@@ -136,6 +141,7 @@ export async function resolveCheckpoint(
   }
   // A directory that is missing now (not mounted yet) may come back with the file in it.
   if (search.unlisted) return;
+  await markCopiesRead(runtime, checkpoint, search.shorterCopies);
   runtime.logger.info(
     {
       file: checkpoint.key,
@@ -195,6 +201,32 @@ export async function releaseFile(runtime: TailRuntime, file: TrackedFile): Prom
     'Released a rotated log file read to its end.'
   );
   await resolveCheckpoint(runtime, file.checkpoint);
+}
+
+/**
+ * Gives copies that end before the truncated file's offset a checkpoint at their end: reading
+ * already went past them (the copy was taken, more lines were read, then the file was cut), so
+ * a bot path that matches them must not read them again as new files.
+ */
+async function markCopiesRead(
+  runtime: TailRuntime,
+  checkpoint: FileCheckpoint,
+  paths: readonly string[]
+): Promise<void> {
+  for (const path of paths) {
+    if (!runtime.isFollowable(path)) continue;
+    const opened = await openForIdentity(path).catch(() => null);
+    if (opened === null) continue;
+    if (runtime.registry.withInode(inodeKey(opened.dev, opened.ino))) {
+      await opened.handle.close();
+      continue;
+    }
+    runtime.logger.info(
+      { file: checkpoint.key, path, offset: checkpoint.offset, sizeBytes: opened.size },
+      'The rotated copy of a truncated file ends before the offset read; its lines were read already.'
+    );
+    await trackNew(runtime, opened, opened.size, [path]);
+  }
 }
 
 /** Copies a checkpoint onto another inode and path (a rename, a copy, a `.gz`). */

@@ -4,7 +4,7 @@ import type { LineProcessor } from '../rules/line-processor.js';
 import type { CheckpointBook } from '../state/checkpoint-book.js';
 import type { FileCheckpoint } from '../state/checkpoint-store.js';
 import type { ReadContext } from './chunk-consumer.js';
-import type { Claims, CompressedHeadCache } from './continuation.js';
+import type { Claims, CompressedHeadCache, SeenCopy } from './continuation.js';
 import type { FileRegistry } from './file-registry.js';
 import { inodeKey, type TrackedFile } from './tracked-file.js';
 
@@ -28,6 +28,11 @@ export interface TailRuntime {
   firstInstallScan: boolean;
   /** Paths whose last open failed with a permission error, logged once until readable. */
   deniedPaths: Set<string>;
+  /**
+   * Files found to be copies of a live file's start, by inode. A copy shorter than a
+   * fingerprint can be recognised only this way once the live file is truncated.
+   */
+  seenCopies: SeenCopies;
   isStopping(): boolean;
   /** True when `path` matches the bot's globs (and is not a `.gz`). */
   isFollowable(path: string): boolean;
@@ -58,5 +63,20 @@ export function claimsExcept(runtime: TailRuntime, exceptKey: string): Claims {
     const inode = inodeKey(checkpoint.dev, checkpoint.ino);
     dormant.set(inode, [...(dormant.get(inode) ?? []), checkpoint]);
   }
-  return { live: runtime.registry.inodes(), dormant };
+  return { live: runtime.registry.inodes(), dormant, copies: runtime.seenCopies };
+}
+
+/** Maximum entries of `SeenCopies`; the oldest goes first. */
+const SEEN_COPIES_MAX = 1024;
+
+/** The copies a service has seen of its live files' starts, bounded to the latest ones. */
+export class SeenCopies extends Map<string, SeenCopy> {
+  remember(inode: string, copy: SeenCopy): void {
+    this.delete(inode);
+    this.set(inode, copy);
+    if (this.size > SEEN_COPIES_MAX) {
+      const oldest = this.keys().next().value;
+      if (oldest !== undefined) this.delete(oldest);
+    }
+  }
 }

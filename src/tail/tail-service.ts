@@ -4,7 +4,7 @@ import { type Logger, LogRateLimiter } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { LineProcessor } from '../rules/line-processor.js';
 import type { CheckpointBook } from '../state/checkpoint-book.js';
-import { examinePath } from './adoption.js';
+import { examinePath, settleEmptyStart } from './adoption.js';
 import { adoptCompressed } from './compressed-backfill.js';
 import { CompressedHeadCache } from './continuation.js';
 import { type ReadStatus, readPlainFile } from './file-reader.js';
@@ -12,7 +12,7 @@ import { FileRegistry } from './file-registry.js';
 import { FileTimers } from './file-timers.js';
 import { TAIL_CHECK_MAX_BYTES } from './fingerprint.js';
 import { handleTruncation, releaseFile, resolveCheckpoint } from './rotation.js';
-import { dormantCheckpoints, type TailRuntime } from './runtime.js';
+import { dormantCheckpoints, SeenCopies, type TailRuntime } from './runtime.js';
 import { SerialQueue } from './serial-queue.js';
 import type { EventSink } from './sink.js';
 import { SpaceGate } from './space-gate.js';
@@ -158,6 +158,7 @@ class BotTailService implements TailService {
       mode: options.mode,
       firstInstallScan: false,
       deniedPaths: new Set(),
+      seenCopies: new SeenCopies(),
       isStopping: () => this.stopping,
       isFollowable: (path) => this.discovery.isFollowable(path),
       scheduleRead: (file) => this.scheduleRead(file),
@@ -274,6 +275,7 @@ class BotTailService implements TailService {
     const { runtime, options } = this;
     const file = runtime.registry.get(key);
     if (this.stopping || file === undefined || file.state === 'compressed') return;
+    if (await settleEmptyStart(runtime, file)) return;
     if (file.unsaved && !this.saveNewCheckpoints()) return;
 
     let status: ReadStatus;
@@ -327,9 +329,12 @@ class BotTailService implements TailService {
   }
 
   private async resolveDormant(): Promise<void> {
-    for (const checkpoint of dormantCheckpoints(this.runtime)) {
-      await resolveCheckpoint(this.runtime, checkpoint);
-    }
+    // Checkpoints with longer fingerprints go first: content identifies a file more surely
+    // than an inode number, which a checkpoint of an empty file has alone.
+    const dormant = dormantCheckpoints(this.runtime).sort(
+      (a, b) => b.fingerprint.length - a.fingerprint.length
+    );
+    for (const checkpoint of dormant) await resolveCheckpoint(this.runtime, checkpoint);
   }
 
   private saveNewCheckpoints(): boolean {

@@ -1,8 +1,9 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { type BotConfig, botSchema } from '../../src/config/schema.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
@@ -241,6 +242,19 @@ export function deliveryProblems(sink: RecordingSink, expected: Iterable<number>
   }
   for (const n of counts.keys()) if (!wanted.has(n)) problems.push(`unexpected event ${n}`);
   return problems;
+}
+
+/** Lists the event numbers in the `prefix*` files of `dir`, `.gz` ones decompressed. */
+export function eventsOnDisk(dir: string, prefix: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const bytes = readFileSync(join(dir, name));
+    const text = (name.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+    for (const match of text.matchAll(/"userId":(\d+)/g))
+      found.push(Number(match[1]) - USER_ID_BASE);
+  }
+  return found;
 }
 
 export function range(from: number, to: number): number[] {

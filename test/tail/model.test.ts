@@ -137,6 +137,7 @@ async function runModel(seed: number): Promise<string[]> {
       'partial',
       'rename',
       'copytruncate',
+      'racyCopytruncate',
       'truncate',
       'delete',
       'compress',
@@ -181,6 +182,27 @@ async function runModel(seed: number): Promise<string[]> {
         truncateSync(log, 0);
         model.files.push({ ...file, path: target, events: [...file.events] });
         if (!service) model.loseIfUnknown(model.files.at(-1)!);
+        file.events = [];
+        file.read = 0;
+        file.known = false;
+        break;
+      }
+      case 'racyCopytruncate': {
+        // logrotate's race: the copy is taken, more lines are written (and read), then the cut.
+        const file = model.current();
+        if (!file) break;
+        await settle();
+        const target = `${log}.${model.nextSuffix++}`;
+        copyFileSync(log, target);
+        model.files.push({ ...file, path: target, events: [...file.events] });
+        if (!service) model.loseIfUnknown(model.files.at(-1)!);
+        appendLines(file, 1 + Math.floor(random() * 5));
+        await settle();
+        truncateSync(log, 0);
+        // A copy under 1 KiB can be recognised only by a running service that saw it, so the
+        // truncation is noticed before the next action may restart the service.
+        await settle();
+        model.loseUnread(file);
         file.events = [];
         file.read = 0;
         file.known = false;
@@ -232,6 +254,15 @@ async function runModel(seed: number): Promise<string[]> {
           service = await h.start(bot);
         }
         break;
+    }
+    if (process.env.TAIL_DEBUG) {
+      const files = model.files.map((file) => [
+        file.path,
+        file.events.length,
+        file.read,
+        file.known,
+      ]);
+      console.log(`model after ${action}: ${JSON.stringify(files)}`);
     }
     await sleep(Math.floor(random() * 60));
   }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { hasLogrotate, postrotateSignal, runLogrotate } from '../helpers/logrotate.js';
 import {
   deliveryProblems,
+  eventsOnDisk,
   makeBot,
   makeTempDir,
   range,
@@ -127,5 +128,35 @@ describe.skipIf(!hasLogrotate())('rotation while following', () => {
   test('copytruncate with matching copies', async () => {
     const options = { include: ['app.log*'], exclude: ['*.gz'], freeze: true };
     expect(await rotateWhileFollowing(() => ['rotate 5', 'copytruncate'], options)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasLogrotate())('copytruncate with a live writer', () => {
+  // Without pausing the writer, logrotate loses the lines written between its copy and its
+  // truncation from disk; the agent may have read them. Every line on disk arrives once.
+  test('unpaused copytruncate reads once', async () => {
+    dir = await makeTempDir('copytruncate-live');
+    harness = new TailHarness(join(dir, 'state'));
+    const log = join(dir, 'app.log');
+    writer = await LogWriter.start(log, 0, 100_000, 5, 3);
+    const bot = makeBot([`${log}*`], { exclude: ['*.gz'] });
+    const directives = ['copytruncate', 'rotate 10', 'compress', 'delaycompress'];
+    const first = await harness.start(bot);
+    for (let round = 0; round < 4; round++) {
+      await sleep(250);
+      await runLogrotate(dir, log, directives);
+    }
+    await first.stop();
+    await runLogrotate(dir, log, directives);
+    await harness.start(bot);
+    await sleep(200);
+    await writer.stop();
+
+    const onDisk = eventsOnDisk(dir, 'app.log');
+    expect(new Set(onDisk).size).toBe(onDisk.length);
+    await waitFor(() => onDisk.every((n) => harness!.sink.counts().has(n)), 10_000);
+    const counts = harness.sink.counts();
+    expect(onDisk.filter((n) => counts.get(n) !== 1)).toEqual([]);
+    expect([...counts].filter(([, times]) => times > 1)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import {
@@ -83,11 +83,50 @@ test('manual copy then truncate', async () => {
   const { log, service, harness } = await following('trunc-copy');
   // Lines the reader has not seen yet, copied away before the truncation (copytruncate by hand).
   appendFileSync(log, events(20, 30));
-  const { copyFileSync } = await import('node:fs');
   copyFileSync(log, `${log}.1`);
   truncateSync(log, 0);
   appendEvents(log, 500, 5);
   await waitFor(() => harness.sink.delivered.length >= 35);
   await service.drain();
   expect(deliveryProblems(harness.sink, [...range(0, 30), ...range(500, 505)])).toEqual([]);
+});
+
+test('copy shorter than read offset', async () => {
+  dir = await makeTempDir('trunc-short-copy');
+  harness = new TailHarness(join(dir, 'state'));
+  const log = join(dir, 'app.log');
+  appendEvents(log, 0, 20);
+  const service = await harness.start(makeBot([`${log}*`]));
+  await service.drain();
+  // logrotate's copytruncate race: the copy is taken, more lines are read, then the cut.
+  copyFileSync(log, `${log}.1`);
+  appendEvents(log, 20, 5);
+  await service.drain();
+  truncateSync(log, 0);
+  appendEvents(log, 100, 5);
+  await waitFor(() => harness!.sink.delivered.length >= 30);
+  await service.drain();
+  expect(deliveryProblems(harness.sink, [...range(0, 25), ...range(100, 105)])).toEqual([]);
+  expect(service.files()).toHaveLength(2);
+});
+
+test('shorter copy found after restart', async () => {
+  dir = await makeTempDir('trunc-short-restart');
+  harness = new TailHarness(join(dir, 'state'));
+  const log = join(dir, 'app.log');
+  const bot = makeBot([join(dir, '*.log')]);
+  appendEvents(log, 0, 20);
+  const first = await harness.start(bot);
+  await first.drain();
+  // The copy sorts before app.log, so the restart examines it first.
+  copyFileSync(log, join(dir, 'app-old.log'));
+  appendEvents(log, 20, 5);
+  await first.drain();
+  await first.stop();
+
+  truncateSync(log, 0);
+  appendEvents(log, 100, 5);
+  const second = await harness.start(bot);
+  await second.drain();
+  expect(deliveryProblems(harness.sink, [...range(0, 25), ...range(100, 105)])).toEqual([]);
 });
