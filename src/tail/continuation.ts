@@ -125,7 +125,7 @@ export async function searchContinuation(
   }
   const own = inodeKey(checkpoint.dev, checkpoint.ino);
 
-  // An inode another open file holds was reused: it is not this checkpoint's file any more.
+  // An inode that another open file has now was reused: it is not this checkpoint's file.
   const renamed = claims.live.has(own)
     ? undefined
     : entries.find(

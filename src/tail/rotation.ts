@@ -204,9 +204,9 @@ export async function releaseFile(runtime: TailRuntime, file: TrackedFile): Prom
 }
 
 /**
- * Gives copies that end before the truncated file's offset a checkpoint at their end: reading
- * already went past them (the copy was taken, more lines were read, then the file was cut), so
- * a bot path that matches them must not read them again as new files.
+ * Gives copies that end before the truncated file's offset a checkpoint at their end. Reading
+ * went past them already: the copy was taken, more lines were read, then the file was cut. So a
+ * bot path that matches them must not read them again as new files.
  */
 async function markCopiesRead(
   runtime: TailRuntime,

@@ -1,12 +1,9 @@
-import type { BotConfig } from '../config/schema.js';
 import { Discovery } from '../discovery/discovery.js';
-import { type Logger, LogRateLimiter } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { LineProcessor } from '../rules/line-processor.js';
-import type { CheckpointBook } from '../state/checkpoint-book.js';
+import { LogRateLimiter } from '../observability/logger.js';
 import { examinePath, settleEmptyStart } from './adoption.js';
 import { adoptCompressed } from './compressed-backfill.js';
 import { CompressedHeadCache } from './continuation.js';
+import { FileGauges } from './file-gauges.js';
 import { type ReadStatus, readPlainFile } from './file-reader.js';
 import { FileRegistry } from './file-registry.js';
 import { FileTimers } from './file-timers.js';
@@ -14,10 +11,11 @@ import { TAIL_CHECK_MAX_BYTES } from './fingerprint.js';
 import { handleTruncation, releaseFile, resolveCheckpoint } from './rotation.js';
 import { dormantCheckpoints, SeenCopies, type TailRuntime } from './runtime.js';
 import { SerialQueue } from './serial-queue.js';
-import type { EventSink } from './sink.js';
+import type { TailedFile, TailService, TailServiceOptions } from './service-contract.js';
 import { SpaceGate } from './space-gate.js';
 import type { TrackedFile } from './tracked-file.js';
 
+export type { TailedFile, TailService, TailServiceOptions } from './service-contract.js';
 export type { EventSink } from './sink.js';
 
 const DEFAULT_READ_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -27,63 +25,6 @@ const DEFAULT_RELEASE_QUIET_MS = 5_000;
 const CHUNKS_PER_TURN = 4;
 /** Pause between `drain` rounds that made no progress, in ms. */
 const DRAIN_RETRY_MS = 20;
-
-/** Settings of one bot's tail service. */
-export interface TailServiceOptions {
-  bot: BotConfig;
-  book: CheckpointBook;
-  sink: EventSink;
-  createProcessor: () => LineProcessor;
-  logger: Logger;
-  metrics: Metrics;
-  /**
-   * A last line without `\n` waits this long unchanged, then is processed only if it is
-   * complete JSON (`processor.process(..., final = true)`).
-   */
-  partialLineTimeoutMs: number;
-  /** `once`: read every file (and, with includeCompressed, its .gz generations) to its current end and stop. */
-  mode: 'follow' | 'once';
-  /** Backfill: also read rotated .gz generations that match the bot's files. */
-  includeCompressed?: boolean;
-  /**
-   * Size of the one buffer the service reads through, default 4 MiB; raised to hold a line of
-   * `bot.maxLineBytes`. Memory stays bounded however many files are followed.
-   */
-  readBufferBytes?: number;
-  /** Period of the glob rescan that catches missed notifications, default 10 s. */
-  rescanIntervalMs?: number;
-  /**
-   * How long a rotated file read to its end must stay unchanged before it is closed, default
-   * 5 s: a writer that has not reopened its log yet may still append to the old file.
-   */
-  releaseQuietMs?: number;
-  /** Watch with chokidar polling from the start instead of inotify. */
-  usePolling?: boolean;
-}
-
-/** One open file as `files()` lists it. */
-export interface TailedFile {
-  /** Checkpoint key. */
-  key: string;
-  path: string;
-  /** Checkpoint offset: the events of the bytes before it are queued. */
-  offset: number;
-  /** File size at the last read, in bytes. */
-  size: number;
-  /** `following`, `rotated` (read to its end, then released) or `compressed`. */
-  state: string;
-}
-
-/** Follower of one bot's files, which queues the events of each line once. */
-export interface TailService {
-  /** Finds the bot's files and starts reading; resolves once the files found are followed. */
-  start(): Promise<void>;
-  /** Resolves when every known file is read to its current end. */
-  drain(): Promise<void>;
-  /** Stops watching and reading and closes the files; checkpoints stay in the book. */
-  stop(): Promise<void>;
-  files(): TailedFile[];
-}
 
 /**
  * Creates the tail service of one bot. Checkpoints are keyed by file identity (device, inode,
@@ -104,6 +45,7 @@ class BotTailService implements TailService {
   private readonly discovery: Discovery;
   private readonly space: SpaceGate;
   private readonly timers: FileTimers;
+  private readonly gauges: FileGauges;
   private readonly warnings = new LogRateLimiter();
   private stopping = false;
   private started = false;
@@ -170,6 +112,7 @@ class BotTailService implements TailService {
       releaseQuietMs,
       onDue: (file) => this.scheduleRead(file),
     });
+    this.gauges = new FileGauges(metrics, bot.name, this.runtime.registry);
   }
 
   async start(): Promise<void> {
@@ -224,7 +167,7 @@ class BotTailService implements TailService {
         return file.handle !== null && (target === undefined || !file.isCaughtUp(target));
       });
       if (behind.length === 0) {
-        this.updateGauges();
+        this.gauges.update();
         return;
       }
       if (this.options.sink.isFull()) {
@@ -247,7 +190,7 @@ class BotTailService implements TailService {
       file.handle = null;
     }
     this.runtime.registry.clear();
-    this.updateGauges();
+    this.gauges.update();
     this.options.logger.info({}, 'Tail service stopped.');
   }
 
@@ -309,7 +252,7 @@ class BotTailService implements TailService {
       if (this.timers.isReleasable(file)) await releaseFile(runtime, file);
       else this.timers.armPoll(file);
     }
-    this.updateGaugesEvery();
+    this.gauges.updateSoon();
   }
 
   private async rescan(): Promise<void> {
@@ -325,7 +268,7 @@ class BotTailService implements TailService {
       this.scheduleRead(file);
     }
     await this.resolveDormant();
-    this.updateGauges();
+    this.gauges.update();
   }
 
   private async resolveDormant(): Promise<void> {
@@ -361,26 +304,6 @@ class BotTailService implements TailService {
       { err: error, file: file.key, path: file.path, offset: file.readOffset, suppressed },
       'Reading a log file failed; retrying on the next rescan.'
     );
-  }
-
-  private gaugesUpdatedAt = 0;
-
-  private updateGaugesEvery(): void {
-    if (Date.now() - this.gaugesUpdatedAt >= 1000) this.updateGauges();
-  }
-
-  private updateGauges(): void {
-    this.gaugesUpdatedAt = Date.now();
-    const bot = this.options.bot.name;
-    let open = 0;
-    let lagBytes = 0;
-    for (const file of this.runtime.registry.files()) {
-      if (file.handle === null) continue;
-      open++;
-      lagBytes += Math.max(0, file.size - file.readOffset);
-    }
-    this.options.metrics.filesWatched.set({ bot }, open);
-    this.options.metrics.fileLagBytes.set({ bot }, lagBytes);
   }
 }
 
