@@ -34,6 +34,9 @@ const DRAIN_RETRY_MS = 20;
  * `startAt` applies only to the files found by the bot's very first start (recorded in the
  * state file, found files or not). Every file found later, while running or after a restart,
  * is new since the agent last looked, so it is read from its beginning.
+ *
+ * NOTE: a file that is created and rotated away entirely while the agent is stopped is found
+ * only when the include globs also match its rotated name (`app.log*` with `exclude: ['*.gz']`).
  */
 export function createTailService(options: TailServiceOptions): TailService {
   return new BotTailService(options);
