@@ -89,6 +89,8 @@ describe.skipIf(!hasLogrotate())('agent under real logrotate', () => {
       });
 
       agent = startCli(['run', '--config', config]);
+      // On a loaded machine the first generation could be compressed before the first scan.
+      await waitFor(() => agent!.output().includes('Agent started'), 'the agent start');
       writer = spawn(process.execPath, [join(dir, 'writer.mjs'), log], { stdio: 'ignore' });
       const directives = [...mode.directives];
       if (directives.includes('create')) directives.push(postrotateSignal(writer.pid!));
@@ -125,7 +127,9 @@ describe.skipIf(!hasLogrotate())('agent under real logrotate', () => {
       expect(new Set(expected).size).toBe(expected.length);
       expect(missing).toEqual([]);
       expect(repeated).toEqual([]);
-      expect(tracker.accepted.length).toBe(expected.length);
+      // Lines written between copytruncate's copy and its truncation are delivered although no
+      // file keeps them, so accepted may exceed what is on disk, but never repeat an id.
+      expect(tracker.accepted.length).toBe(counts.size);
       expect(existsSync(join(dir, 'state', 'state.json'))).toBe(true);
     }, 60_000);
   }
