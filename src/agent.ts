@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { LoadedConfig } from './config/load.js';
+import { checkSecretPermissions } from './config/permissions.js';
 import type { AgentConfig, BotConfig } from './config/schema.js';
 import { DeadLetterWriter } from './delivery/dead-letters.js';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.js';
@@ -139,6 +140,9 @@ export class Agent {
       });
     }
 
+    for (const warning of checkSecretPermissions(this.options.loaded)) {
+      logger.warn({ config: this.options.loaded.path }, warning);
+    }
     for (const problem of await checkLogAccess(config.bots)) {
       const fields = { bot: problem.bot, path: problem.path };
       if (problem.severity === 'error') logger.error(fields, problem.message);

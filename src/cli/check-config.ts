@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { renderEffectiveConfig } from '../config/effective.js';
 import { ConfigError } from '../config/errors.js';
 import { type LoadedConfig, loadConfig } from '../config/load.js';
+import { checkSecretPermissions } from '../config/permissions.js';
 import { checkLogAccess } from '../discovery/access-check.js';
 
 /** Exit status of `check-config` when the configuration cannot be used. */
@@ -41,6 +42,9 @@ export function registerCheckConfigCommand(
     .action(async (flags: CheckConfigFlags, command: Command) => {
       const loaded = await loadOrReport(command, flags.config, options.env);
       command.configureOutput().writeOut?.(renderEffectiveConfig(loaded));
+      for (const warning of checkSecretPermissions(loaded)) {
+        command.configureOutput().writeErr?.(`warning: ${warning}\n`);
+      }
       // The file is valid either way; these say why the agent might still read nothing.
       for (const problem of await checkLogAccess(loaded.config.bots)) {
         command

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is the configuration syntax under test, not a template.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +17,14 @@ interface RunResult {
 type OnlineCheck = (loaded: LoadedConfig) => Promise<number>;
 
 /** Runs `check-config` through a real commander program and captures what it writes. */
-async function runCheckConfig(args: string[], onlineCheck?: OnlineCheck): Promise<RunResult> {
+async function runCheckConfig(
+  args: string[],
+  onlineCheck?: OnlineCheck,
+  keepMode = false
+): Promise<RunResult> {
+  // A configuration with an inline token is expected to be private; 0640 keeps stderr quiet.
+  const configPath = args[args.indexOf('--config') + 1];
+  if (!keepMode && configPath !== undefined && existsSync(configPath)) chmodSync(configPath, 0o640);
   let stdout = '';
   let stderr = '';
   const program = new Command('mfc-events-agent').exitOverride().configureOutput({
@@ -60,6 +67,18 @@ describe('check-config command', () => {
     expect(result.stderr).toBe('');
     expect(parse(result.stdout).bots[0].name).toBe('mfc_bot');
     expect(result.stdout).not.toContain(SECRET_TOKEN);
+  });
+
+  it('warns about a world-readable inline token', async () => {
+    const lines = replaceLine(validLines(), 4, '  token: ${MFC_TOKEN}');
+    const file = await writeLines(dir, 'config.yaml', lines);
+    chmodSync(file, 0o644);
+    const result = await runCheckConfig(['--config', file], undefined, true);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe(
+      `warning: ${file} holds the token inline and is readable by other users; move the token to tracker.tokenFile (mode 640), or chmod 640 ${file}\n`
+    );
+    expect(result.stderr).not.toContain(SECRET_TOKEN);
   });
 
   it('warns about a missing log directory', async () => {
