@@ -125,7 +125,7 @@ export class Agent {
     const recovered = recoverDeferredSpools(stateDir);
     if (recovered > 0)
       logger.info({ files: recovered }, 'Completed spool files left by a killed backfill.');
-    // A backfill leaves the spool to `run`: it holds the events dated after its window.
+    // A backfill leaves the spool to `run`, because it contains the events dated after its window.
     const isBackfill = this.options.window !== undefined;
     if (isBackfill) this.deferred = new DeferredSpool(stateDir);
     else this.outbox.ingestSpool();
@@ -186,7 +186,7 @@ export class Agent {
       countLines: config.metrics.enabled,
     };
     const service = createTailService({
-      // A backfill reads files it has never seen from their start, whatever startAt says.
+      // A backfill reads files it has never seen from their start, whatever the value of startAt.
       bot: this.options.includeCompressed ? { ...bot, startAt: 'beginning' } : bot,
       book: this.book,
       sink,

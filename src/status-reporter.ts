@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DeliveryHealth } from './delivery/dispatcher.js';
 import type { OutboxStats } from './outbox/outbox.js';
 
-/** Longest interval between two writes of an unchanged snapshot, in ms. */
+/** Maximum interval between two writes of an unchanged snapshot, in ms. */
 const REFRESH_MS = 10_000;
 
 /** Name of the snapshot that `mfc-events-agent status` reads from the state directory. */
@@ -23,8 +23,8 @@ export interface StatusSnapshotInput {
 }
 
 /**
- * Keeps the counters that only the running process knows (events acknowledged today, the last
- * error) and writes them with the rest of the picture to `status.json`, atomically.
+ * Keeps the counters that exist only in the running process (events acknowledged today, the
+ * last error) and writes them with the rest of the picture to `status.json`, atomically.
  */
 export class StatusReporter {
   private readonly startedAt = Date.now();

@@ -10,7 +10,7 @@ import {
 /**
  * Adds `backfill`: reads the bots' files and their rotated `.gz` generations once and queues the
  * events dated inside the window. Lines already read by `run` are not read again, so nothing is
- * sent twice; it shares the state directory's lock, so stop the running agent first.
+ * sent twice. It shares the state directory's lock, so stop the running agent first.
  */
 export function registerBackfillCommand(program: Command): void {
   program

@@ -9,7 +9,7 @@ import { createSender } from '../delivery/sender.js';
 export const PROBE_EVENT_NAME = 'mfc_agent_credentials_check';
 
 /**
- * Sends one probe event to the configured tracker and prints what its answer means for the app
+ * Sends one probe event to the configured tracker and prints what its response means for the app
  * id and token. Returns the exit status: 0 when the credentials were accepted, 1 otherwise.
  */
 export async function checkCredentialsOnline(loaded: LoadedConfig): Promise<number> {

@@ -42,7 +42,7 @@ describe('crash safety', () => {
     const concurrency = 4;
     tracker = new RecordingTracker();
     await tracker.start();
-    // The tracker misbehaves: some 500s, some slow answers, some dropped connections.
+    // The tracker misbehaves: some 500s, some slow responses, some dropped connections.
     tracker.answer = () => {
       const roll = random();
       if (roll < 0.1) return { status: 500, body: '{"error": "Internal Server Error"}' };

@@ -80,7 +80,7 @@ describe('agent restart', () => {
     agent = startCli(['run', '--config', config]);
     appendEvents(log, 1, 10);
     await waitFor(() => tracker.accepted.length === 10, '10 events');
-    // Every answer has been read by now, so no request is in flight at the kill.
+    // Every response has been read by now, so no request is in flight at the kill.
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     agent.child.kill('SIGKILL');

@@ -65,7 +65,7 @@ export function writeAgentConfig(
   return path;
 }
 
-/** A pino-style bot line; `n` makes every event distinguishable through its user id. */
+/** Returns a pino-style appointment line whose user id is derived from `n`, so each event is distinct. */
 export function appointmentLine(
   n: number,
   kind: 'created' | 'cancelled' = 'created',

@@ -16,7 +16,7 @@ export type Answer =
 
 /**
  * A tracker stand-in for process tests, independent of the agent's own mock tracker: it records
- * raw requests and answers 200 unless `answer` scripts something else.
+ * raw requests and responds 200 unless `answer` scripts something else.
  */
 export class RecordingTracker {
   readonly requests: RecordedRequest[] = [];
@@ -48,7 +48,7 @@ export class RecordingTracker {
     this.port = (server.address() as AddressInfo).port;
   }
 
-  /** Stops listening and cuts open connections, so the agent sees the tracker go away. */
+  /** Stops listening and cuts open connections, so the agent loses the tracker. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
