@@ -36,6 +36,9 @@ export interface AgentOptions {
 
 export type OnceResult = { ok: true } | { ok: false; reason: string };
 
+/** Maximum interval between two refreshes of status.json while nothing changes, in ms. */
+const STATUS_REFRESH_MS = 10_000;
+
 /** How often spool files written by `dead-letters retry` are moved into the outbox. */
 const SPOOL_INTERVAL_MS = 5000;
 
@@ -63,6 +66,8 @@ export class Agent {
   private lastFiles: StatusSnapshotInput['files'] = [];
   /** Events a backfill found after its `--until`, kept for the next `run`. */
   private deferred: DeferredSpool | null = null;
+  private lastStatusSignature = '';
+  private lastStatusAt = 0;
 
   private constructor(private readonly options: AgentOptions) {
     this.config = options.loaded.config;
@@ -203,8 +208,9 @@ export class Agent {
 
   /** Saves checkpoints when they changed and refreshes the status snapshot. */
   private flush(): void {
+    const saving = this.book.isDirty || this.outbox.isFull();
     // A full outbox needs a save too: compaction runs only after one, and it is what frees space.
-    if (this.book.isDirty || this.outbox.isFull()) {
+    if (saving) {
       try {
         this.book.save();
         if (this.stateError !== null) {
@@ -226,7 +232,26 @@ export class Agent {
         this.stateError = message;
       }
     }
-    this.writeStatus();
+    // Building the snapshot of hundreds of files every second is most of an idle agent's work,
+    // so it is built only when something it shows may have changed, or every STATUS_REFRESH_MS.
+    const signature = this.statusSignature();
+    const now = Date.now();
+    if (
+      saving ||
+      signature !== this.lastStatusSignature ||
+      now - this.lastStatusAt >= STATUS_REFRESH_MS
+    ) {
+      this.lastStatusSignature = signature;
+      this.lastStatusAt = now;
+      this.writeStatus();
+    }
+  }
+
+  /** A cheap digest of the delivery and outbox figures that status.json shows. */
+  private statusSignature(): string {
+    const health = this.dispatcher.health();
+    const stats = this.outbox.stats();
+    return `${health.state}|${health.reason}|${health.lastSuccessAt}|${health.lastError}|${stats.events}|${stats.bytes}|${this.stateError}`;
   }
 
   private ingestSpool(): void {

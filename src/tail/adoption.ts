@@ -32,6 +32,12 @@ export async function examinePath(runtime: TailRuntime, path: string): Promise<v
   if (previous !== undefined && previous !== live) unlinkPath(runtime, path);
   if (live !== undefined) {
     await attachPath(runtime, live, path);
+    // A rescan finds most files unchanged: same size and mtime means nothing to read, and
+    // skipping the read keeps an idle agent with hundreds of files near zero CPU.
+    if (stats.size === live.size && stats.mtimeMs === live.examinedMtimeMs && live.isReadToEnd) {
+      return;
+    }
+    live.examinedMtimeMs = stats.mtimeMs;
     runtime.scheduleRead(live);
     return;
   }

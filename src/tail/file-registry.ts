@@ -50,6 +50,16 @@ export class FileRegistry {
     return file;
   }
 
+  /** Every path that leads to a live file. */
+  paths(): string[] {
+    return [...this.byPath.keys()];
+  }
+
+  /** The files at least one bot path leads to. */
+  linkedFiles(): Set<TrackedFile> {
+    return new Set(this.byPath.values());
+  }
+
   pathsOf(file: TrackedFile): string[] {
     const paths: string[] = [];
     for (const [path, entry] of this.byPath) if (entry === file) paths.push(path);

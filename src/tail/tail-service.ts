@@ -264,11 +264,15 @@ class BotTailService implements TailService {
     const paths = await this.discovery.scan();
     const found = new Set(paths);
     for (const path of paths) await examinePath(runtime, path);
+    // Paths the scan no longer found lead nowhere now, or elsewhere: examine them too.
+    for (const path of runtime.registry.paths()) {
+      if (!found.has(path)) await examinePath(runtime, path);
+    }
+    // examinePath read the files that bot paths lead to when they changed; the files no path
+    // leads to any more (rotated away) get a read here, as no notification covers them.
+    const linked = runtime.registry.linkedFiles();
     for (const file of runtime.registry.files()) {
-      for (const path of runtime.registry.pathsOf(file)) {
-        if (!found.has(path)) await examinePath(runtime, path);
-      }
-      this.scheduleRead(file);
+      if (!linked.has(file)) this.scheduleRead(file);
     }
     await this.resolveDormant();
     this.gauges.update();

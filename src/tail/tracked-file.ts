@@ -40,6 +40,8 @@ export class TrackedFile {
   readTail: Buffer;
   /** File size at the last stat, in bytes. */
   size = 0;
+  /** mtime (epoch ms) seen when a notification or rescan last scheduled a read; -1 before. */
+  examinedMtimeMs = -1;
   /** Epoch ms of the last growth, or of the moment no bot path led to the file any more. */
   lastActivityMs = Date.now();
   partial: PartialLine | null = null;
