@@ -6,7 +6,7 @@
 //                    [--gen-log PATH] [--delivery-concurrency N] [--delivery-rate N] [--out FILE]
 //                    [--repo DIR]
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,8 @@ const USAGE = `usage: npm run bench -- [options]
   --delivery-rate N          delivery.maxRequestsPerSecond of the delivery-rate figure (default 10000)
   --out FILE                 results JSON (default ${BENCH_ROOT}/results/latest.json)
   --repo DIR                 checkout whose build/ is measured (default: this repository)
-  --node-flags "FLAGS"       extra node options for the agent only, for trials such as
-                             "--max-semi-space-size=2" (default: none)`;
+  --node-flags "FLAGS"       node options for the agent (default: those of bin/mfc-events-agent.js's shebang), for trials such as
+                             "--max-semi-space-size=2"`;
 
 function parseOptions(argv) {
   const { values } = parseArgs({
@@ -63,8 +63,19 @@ function parseOptions(argv) {
     },
     out: resolve(values.out),
     repoDir: resolve(values.repo),
-    nodeFlags: values['node-flags'].split(/\s+/).filter(Boolean),
+    // Without --node-flags, the agent runs with the flags of its installed command's shebang.
+    nodeFlags:
+      values['node-flags'] === ''
+        ? shebangNodeFlags(resolve(values.repo))
+        : values['node-flags'].split(/\s+/).filter(Boolean),
   };
+}
+
+/** Returns the node flags on the `#!/usr/bin/env -S node ...` line of bin/mfc-events-agent.js. */
+function shebangNodeFlags(repoDir) {
+  const first = readFileSync(join(repoDir, 'bin', 'mfc-events-agent.js'), 'utf8').split('\n')[0];
+  const match = /^#!.*\bnode\b(.*)$/.exec(first);
+  return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
 function positiveInteger(option, text) {

@@ -16,7 +16,7 @@ for candidate in "${MFC_EVENTS_AGENT_NODE:-}" /usr/local/bin/node /usr/bin/node 
   if [ -n "$candidate" ] && [ -x "$candidate" ] && node_is_recent "$candidate"; then
     # exec, so that systemd's and pm2's signals reach node itself. A 1 MiB young generation
     # semi-space keeps the agent's resident memory low; the bundle adds --optimize-for-size.
-    exec "$candidate" --max-semi-space-size=1 "$BUNDLE" "$@"
+    exec "$candidate" --max-semi-space-size=1 --single-threaded-gc --v8-pool-size=1 "$BUNDLE" "$@"
   fi
 done
 

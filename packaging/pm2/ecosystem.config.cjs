@@ -27,7 +27,7 @@ module.exports = {
       interpreter: 'node',
       // A 1 MiB young-generation semi-space keeps resident memory low (the bundle adds
       // --optimize-for-size itself).
-      node_args: ['--max-semi-space-size=1'],
+      node_args: ['--max-semi-space-size=1', '--single-threaded-gc', '--v8-pool-size=1'],
       // One process only: the agent locks its state directory, so a second copy would exit.
       exec_mode: 'fork',
       instances: 1,
