@@ -51,7 +51,8 @@ describe('classifyAnswer', () => {
 
   it('reads Retry-After seconds', () => {
     const decision = classifyAnswer(response(503, '', { 'retry-after': '7' }));
-    expect(decision.kind === 'retry' && decision.retryAfterMs).toBe(7000);
+    expect(decision.kind).toBe('retry');
+    expect(decision).toHaveProperty('retryAfterMs', 7000);
   });
 
   it('reads a Retry-After date', () => {
@@ -60,7 +61,8 @@ describe('classifyAnswer', () => {
       response(429, '', { 'retry-after': 'Wed, 18 Mar 2026 10:00:30 GMT' }),
       now
     );
-    expect(decision.kind === 'retry' && decision.retryAfterMs).toBe(30_000);
+    expect(decision.kind).toBe('retry');
+    expect(decision).toHaveProperty('retryAfterMs', 30_000);
   });
 
   it.each([
@@ -101,7 +103,8 @@ describe('classifyAnswer', () => {
   it('pauses on 403 as token_rejected', () => {
     const decision = classifyAnswer(response(403, '{"error": "Forbidden"}'));
     expect(decision.kind).toBe('pause');
-    expect(decision.kind === 'pause' && decision.reason).toBe('token_rejected');
+    expect(decision.kind).toBe('pause');
+    expect(decision).toHaveProperty('reason', 'token_rejected');
   });
 
   it.each([
@@ -122,12 +125,14 @@ describe('classifyAnswer', () => {
 
   it('pauses on a 400 without error text', () => {
     const decision = classifyAnswer(response(400, '<html>Bad Request</html>'));
-    expect(decision.kind === 'pause' && decision.reason).toBe('request_rejected');
+    expect(decision.kind).toBe('pause');
+    expect(decision).toHaveProperty('reason', 'request_rejected');
   });
 
   it.each([401, 405, 413, 301])('pauses on other status %i', (status) => {
     const decision = classifyAnswer(response(status, ''));
-    expect(decision.kind === 'pause' && decision.reason).toBe('request_rejected');
+    expect(decision.kind).toBe('pause');
+    expect(decision).toHaveProperty('reason', 'request_rejected');
   });
 });
 
