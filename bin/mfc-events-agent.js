@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --single-threaded-gc --v8-pool-size=1
 // Entry point of the installed command: runs the compiled CLI from build/.
-// The node flags above keep garbage collection on the main thread and one V8 worker thread: the
-// agent shares a small server with the bot, and this takes about 2 MiB off its peak RSS
+// The node flags above keep garbage collection on the main thread with one V8 worker thread.
+// The agent shares a small server with the bot, and the flags took about 2 MiB off its peak RSS
 // (1 GiB catch-up, Node 20.20, 2 vCPU). Launchers that run `node FILE` pass them themselves.
 import { setFlagsFromString } from 'node:v8';
 

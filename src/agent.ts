@@ -247,7 +247,7 @@ export class Agent {
     }
   }
 
-  /** A cheap digest of the delivery and outbox figures that status.json shows. */
+  /** Returns a cheap digest of the delivery and outbox figures that status.json shows. */
   private statusSignature(): string {
     const health = this.dispatcher.health();
     const stats = this.outbox.stats();

@@ -46,8 +46,8 @@ export function createEventSink(options: {
   let failedCode: string | null = null;
 
   /**
-   * Appends to the outbox. A failed write such as ENOSPC pauses reading like a full outbox does:
-   * the tail retries the same lines once `onceSpace` calls back, so nothing is lost.
+   * Appends to the outbox. A failed write such as ENOSPC pauses reading like a full outbox does,
+   * and the tail keeps the same lines pending until `onceSpace` calls back, so none is skipped.
    */
   const appendOrPause = (entries: OutboxEntry[]): void => {
     try {

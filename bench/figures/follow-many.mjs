@@ -18,7 +18,7 @@ const DELIVERY_TIMEOUT_MS = 30_000;
 const PARTIAL_LINE_TIMEOUT_MS = 5_000;
 
 /**
- * Runs the 200-file scenario once. `durations` holds `idleSeconds` and `appendSeconds`.
+ * Runs the 200-file scenario once. `durations` contains `idleSeconds` and `appendSeconds`.
  * Resolves with the values `idleCpuPercent`, `rssMiB` and `longLineRssMiB` and the problems.
  */
 export async function measureFollowMany(context, durations) {

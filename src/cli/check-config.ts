@@ -45,7 +45,7 @@ export function registerCheckConfigCommand(
       for (const warning of checkSecretPermissions(loaded)) {
         command.configureOutput().writeErr?.(`warning: ${warning}\n`);
       }
-      // The file is valid either way; these say why the agent might still read nothing.
+      // The file is valid either way; these explain why the agent might still read nothing.
       for (const problem of await checkLogAccess(loaded.config.bots)) {
         command
           .configureOutput()

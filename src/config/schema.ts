@@ -26,8 +26,8 @@ function reportInvalid(validate: (value: string) => string | undefined) {
 const CONDITION_OPERATORS = 'eq, in, regex, contains, exists, gt, gte, lt, lte, not';
 
 /**
- * A condition on one field of a decoded record. A plain scalar means equality; an object holds
- * one or more operators that must all hold.
+ * A condition on one field of a decoded record. A plain scalar means equality. An object
+ * contains one or more operators, and all of them must hold.
  */
 export const fieldConditionSchema = z.union([
   z.string(),
@@ -112,7 +112,7 @@ export const ruleSchema = z
     time: fieldPath.optional(),
     /** Luxon format string for times that are neither epoch numbers nor ISO 8601. */
     timeFormat: z.string().optional(),
-    /** What to use when the line has no usable time: reject the event, or take the read time. */
+    /** Fallback for a line without a usable time: reject the event, or take the read time. */
     timeFallback: z.enum(['reject', 'readTime']).default('reject'),
     /** Field paths whose string values are JSON documents to parse before matching. */
     parse: z.record(z.string(), z.literal('json')).optional(),
@@ -200,7 +200,7 @@ export const stateSchema = z
 
 export const outboxSchema = z
   .object({
-    /** Bytes on disk before reading pauses; 256 MiB holds well over a million events. */
+    /** Bytes on disk before reading pauses; 256 MiB is room for well over a million events. */
     maxBytes: z
       .number()
       .int()

@@ -57,7 +57,7 @@ export class DeliveryState {
    * event); leaves `retrying` when the request was sent in this round.
    */
   recordReached(sentRound: number): void {
-    // Only a probe ends a pause, and a response from an earlier round says little about now.
+    // Only a probe ends a pause, and a response from an earlier round does not describe the tracker's current state.
     if (this.mode === 'paused' || sentRound !== this.round) return;
     const failures = this.consecutiveFailures;
     this.consecutiveFailures = 0;

@@ -2,7 +2,7 @@
 const BURST_WINDOW_MS = 10;
 
 /**
- * Token bucket for `delivery.maxRequestsPerSecond`. It holds `max(1, rate / 100)` tokens, about
+ * Token bucket for `delivery.maxRequestsPerSecond`. It contains up to `max(1, rate / 100)` tokens, about
  * 10 ms' worth, refilled by the time elapsed, so no one-second window sees more than
  * `rate + capacity` requests. A one-token bucket would throttle high rates below their setting,
  * because Node rounds every timer up to at least 1 ms.

@@ -13,7 +13,7 @@ export type SendResult =
   | { kind: 'network-error'; code: string; message: string }
   | { kind: 'aborted' };
 
-/** A result the answer policy classifies: everything but an abort by the caller. */
+/** A result that the answer policy classifies: everything but an abort by the caller. */
 export type TrackerAnswer = Exclude<SendResult, { kind: 'aborted' }>;
 
 /** Sends events to the tracker over one keep-alive connection pool. */

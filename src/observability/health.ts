@@ -11,7 +11,7 @@ export type ReadinessReason =
   | 'state_not_writable';
 
 /**
- * The answer of `/ready`: ready when events are being delivered normally. Each reason reads
+ * The body of `/ready`: ready when events are being delivered normally. Each reason reads
  * `<code>: <detail>`, with the code taken from `ReadinessReason`.
  */
 export interface ReadinessReport {
@@ -23,7 +23,7 @@ export interface ReadinessInput {
   delivery: DeliveryHealth;
   outboxFull: boolean;
   stateWritable: boolean;
-  /** Why the last state save failed, shown after `state_not_writable`. */
+  /** Error of the last failed state save, shown after `state_not_writable`. */
   stateError?: string;
   /**
    * Consecutive failed requests after which a retrying delivery counts as `tracker_unreachable`.

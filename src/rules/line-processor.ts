@@ -80,7 +80,7 @@ export interface LineProcessorOptions {
   now?: () => number;
   /**
    * Whether prefiltered ranges count their lines (`lines`, `skippedPrefiltered`). Counting costs
-   * one `indexOf` per line, about a quarter of a catch-up's time, so the agent asks for it only
+   * one `indexOf` per line, about a quarter of a catch-up's time, so the agent enables it only
    * when metrics are served. Without it both stay 0 for prefiltered ranges. Defaults to true.
    */
   countLines?: boolean;

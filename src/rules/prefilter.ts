@@ -42,7 +42,7 @@ export function buildPrefilter(bot: BotConfig): Prefilter | null {
 
 /**
  * Groups literals, in sorted order, while the group keeps a shared prefix of at least
- * `MIN_SHARED_PREFIX_BYTES`; a literal alone forms a group whose prefix is itself.
+ * `MIN_SHARED_PREFIX_BYTES`. A literal alone forms a group whose prefix is itself.
  */
 export function groupByPrefix(literals: readonly Buffer[]): LiteralGroup[] {
   const sorted = [...literals].sort(Buffer.compare);

@@ -50,12 +50,12 @@ export class FileRegistry {
     return file;
   }
 
-  /** Every path that leads to a live file. */
+  /** Returns every path that leads to a live file. */
   paths(): string[] {
     return [...this.byPath.keys()];
   }
 
-  /** The files at least one bot path leads to. */
+  /** Returns the files that at least one bot path leads to. */
   linkedFiles(): Set<TrackedFile> {
     return new Set(this.byPath.values());
   }

@@ -74,7 +74,7 @@ export async function identify(runtime: TailRuntime, opened: OpenedFile): Promis
     if (match === 'same') return { kind: 'continuation', checkpoint };
     // A copy ending before the offset was read through already. The evidence is a full 1 KiB
     // of equal first bytes, because nothing past them can be compared.
-    // NOTE: a shorter copy (of a file under 1 KiB) cannot be told from a new file here, so one
+    // NOTE: a shorter copy (of a file under 1 KiB) cannot be distinguished from a new file here, so one
     // made just before the agent stopped, and truncated before it noticed, is read again.
     const fullFingerprint = checkpoint.fingerprint.length === FINGERPRINT_MAX_BYTES;
     if (match === 'truncated' && opened.size < checkpoint.offset && fullFingerprint) {

@@ -54,7 +54,7 @@ export async function handleTruncation(runtime: TailRuntime, file: TrackedFile):
  * truncated), its processor and read position carry over, so a half-assembled record goes
  * on. Returns false, dropping the checkpoint, when no copy contains the bytes before the offset.
  * NOTE: a file cut back to a non-zero size is then read again from offset 0, so the prefix it
- * kept is sent a second time; only a cut to zero, or a rewrite, is free of repeats.
+ * kept is sent a second time. Only a cut to zero, or a rewrite, is free of repeats.
  */
 export async function recoverTruncated(
   runtime: TailRuntime,

@@ -268,8 +268,8 @@ class BotTailService implements TailService {
     for (const path of runtime.registry.paths()) {
       if (!found.has(path)) await examinePath(runtime, path);
     }
-    // examinePath read the files that bot paths lead to when they changed; the files no path
-    // leads to any more (rotated away) get a read here, as no notification covers them.
+    // examinePath already read the changed files that bot paths lead to. Files no path leads to
+    // any more (rotated away) get a read here, because no notification covers them.
     const linked = runtime.registry.linkedFiles();
     for (const file of runtime.registry.files()) {
       if (!linked.has(file)) this.scheduleRead(file);

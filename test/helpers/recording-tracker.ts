@@ -20,7 +20,7 @@ export type Answer =
  */
 export class RecordingTracker {
   readonly requests: RecordedRequest[] = [];
-  /** Requests answered 200, in order of arrival. */
+  /** Requests that got status 200, in order of arrival. */
   readonly accepted: RecordedRequest[] = [];
   answer: (request: RecordedRequest, index: number) => Answer = () => ({
     status: 200,

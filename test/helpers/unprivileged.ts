@@ -8,7 +8,7 @@ export const NOBODY = { uid: 65534, gid: 65534 };
 const REPOSITORY = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * True when the tests run as root (so they can start a child as `nobody`, for whom file modes
+ * True when the tests run as root (so they can start a child as `nobody`, to whom file modes
  * apply) and `nobody` can reach this checkout's packages. A checkout inside a private
  * directory, such as a fresh clone under a 0700 temp folder, is out of its reach.
  */

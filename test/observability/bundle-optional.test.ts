@@ -67,7 +67,7 @@ function writeConfig(name: string, logs: string, extra: Record<string, unknown>)
   return path;
 }
 
-/** Starts the bundle from the empty directory; `output()` holds its stdout and stderr so far. */
+/** Starts the bundle from the empty directory; `output()` returns its stdout and stderr so far. */
 function startBundle(args: string[], nodeFlags: string[] = []) {
   const child = spawn(process.execPath, [...nodeFlags, bundle, ...args], {
     cwd: join(dir, 'alone'),

@@ -30,7 +30,7 @@ export function createNodeHttpTransport(options: TransportOptions): Transport {
     keepAlive: true,
     maxSockets: options.maxSockets,
     // The agent closes a pooled socket idle this long, or sooner when the server's `Keep-Alive`
-    // header asks. On a busy socket it has no effect: the per-request deadline bounds those.
+    // header requests it. On a busy socket it has no effect: the per-request deadline bounds those.
     timeout: KEEP_ALIVE_TIMEOUT_MS,
   };
   const agent = secure
