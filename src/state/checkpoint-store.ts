@@ -10,10 +10,10 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import { errorCode, fsyncDirectory } from '../outbox/file-io.js';
 import { StateSaveError, StateUnreadableError, StateVersionError } from './state-errors.js';
+import { parseStateFile } from './state-file-format.js';
 
 export { StateSaveError, StateUnreadableError, StateVersionError } from './state-errors.js';
 
@@ -21,42 +21,6 @@ export { StateSaveError, StateUnreadableError, StateVersionError } from './state
 export const STATE_VERSION = 1;
 export const STATE_FILE = 'state.json';
 export const PREVIOUS_STATE_FILE = 'state.json.prev';
-
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest');
-const byteCount = z.number().int().nonnegative();
-
-const fileCheckpointSchema = z.object({
-  key: z.string().min(1),
-  bot: z.string(),
-  path: z.string(),
-  dev: byteCount,
-  ino: byteCount,
-  fingerprint: z.object({ length: byteCount.max(1024), hash: sha256Hex }),
-  offset: byteCount,
-  tailCheck: z.object({ length: byteCount, hash: sha256Hex }).nullable(),
-  updatedAt: z.number(),
-});
-
-const stateFileSchema = z.object({
-  version: z.literal(STATE_VERSION),
-  savedAt: z.number(),
-  files: z.array(fileCheckpointSchema).superRefine((files, context) => {
-    const seen = new Set<string>();
-    for (const [index, file] of files.entries()) {
-      if (seen.has(file.key)) {
-        context.addIssue({
-          code: 'custom',
-          path: [index, 'key'],
-          message: `duplicate key ${file.key}`,
-        });
-      }
-      seen.add(file.key);
-    }
-  }),
-  // Absent in files written before the list existed; their bots count as started when they
-  // have a checkpoint.
-  bots: z.array(z.string()).optional(),
-});
 
 /** Read position and identity of one log file. */
 export interface FileCheckpoint {
@@ -158,13 +122,12 @@ function readStateFile(path: string): ReadOutcome {
   if (version !== undefined && version !== STATE_VERSION) {
     throw new StateVersionError(path, version, STATE_VERSION);
   }
-  const parsed = stateFileSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : 'the top level';
-    return { kind: 'unusable', reason: `is invalid at ${where}: ${issue.message}` };
+  const parsed = parseStateFile(value, STATE_VERSION);
+  if (!parsed.ok) {
+    const where = parsed.fault.where === '' ? 'the top level' : parsed.fault.where;
+    return { kind: 'unusable', reason: `is invalid at ${where}: ${parsed.fault.message}` };
   }
-  const { savedAt, files, bots } = parsed.data;
+  const { savedAt, files, bots } = parsed.content;
   return { kind: 'ok', savedAt, files, bots };
 }
 
