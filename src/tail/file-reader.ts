@@ -18,7 +18,7 @@ import {
 } from './fingerprint.js';
 import { isTruncated } from './identity.js';
 import { skipNulBytes } from './long-lines.js';
-import type { TrackedFile } from './tracked-file.js';
+import { INITIAL_READ_BYTES, type TrackedFile } from './tracked-file.js';
 
 const NEWLINE = 0x0a;
 
@@ -76,12 +76,8 @@ export async function readPlainFile(
     const buffer = context.buffer;
     const tailLength = file.readTail.length;
     const position = file.readOffset - tailLength;
-    const filled = await readInto(
-      handle,
-      buffer,
-      Math.min(buffer.length, file.size - position),
-      position
-    );
+    const length = Math.min(file.readSizeBytes, buffer.length, file.size - position);
+    const filled = await readInto(handle, buffer, length, position);
     if (filled < tailLength || !buffer.subarray(0, tailLength).equals(file.readTail)) {
       return 'truncated';
     }
@@ -95,6 +91,7 @@ export async function readPlainFile(
       continue;
     }
 
+    const more = position + filled < file.size;
     const lastNewline = buffer.lastIndexOf(NEWLINE, filled - 1);
     if (lastNewline < tailLength) {
       const lineBytes = filled - contentStart;
@@ -102,7 +99,21 @@ export async function readPlainFile(
         file.longLine = { start: file.readOffset, scannedTo: file.readOffset + lineBytes };
         continue;
       }
+      // The line goes on past this read: read again with room for a whole line, no more.
+      if (more && length < buffer.length) {
+        const lineRoom = context.maxLineBytes + 1 + TAIL_CHECK_MAX_BYTES;
+        file.readSizeBytes = Math.min(
+          Math.max(length * 2, INITIAL_READ_BYTES),
+          lineRoom,
+          buffer.length
+        );
+        if (file.readSizeBytes > length) continue;
+      }
       return readPartialLine(context, file, tailLength, filled, options, tailSource);
+    }
+    // A full read with more behind it means a backlog: the next read asks for twice as much.
+    if (more && filled === length) {
+      file.readSizeBytes = Math.min(length * 2, buffer.length);
     }
     const outcome = await consumeLines(
       context,
@@ -115,7 +126,9 @@ export async function readPlainFile(
     if (outcome === 'blocked') return 'blocked';
     file.partial = null;
   }
-  return file.readOffset < file.size ? 'more' : 'idle';
+  if (file.readOffset < file.size) return 'more';
+  file.readSizeBytes = INITIAL_READ_BYTES;
+  return 'idle';
 }
 
 /**
@@ -188,7 +201,7 @@ async function skipLongLine(
     const filled = await readInto(
       handle,
       buffer,
-      Math.min(buffer.length, file.size - skip.scannedTo),
+      Math.min(file.readSizeBytes, buffer.length, file.size - skip.scannedTo),
       skip.scannedTo
     );
     if (filled === 0) return false;

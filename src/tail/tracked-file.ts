@@ -3,6 +3,12 @@ import type { ChunkResult, LineProcessor } from '../rules/line-processor.js';
 import type { FileCheckpoint } from '../state/checkpoint-store.js';
 
 /**
+ * First read size of a file, in bytes. Appends of a followed file fit; the pages of the 4 MiB
+ * shared buffer beyond it become resident only when a read needs them, and stay so.
+ */
+export const INITIAL_READ_BYTES = 64 * 1024;
+
+/**
  * State of a tracked file: `following` while a bot path leads to it, `rotated` once no path
  * does (it is read to its end, then released), `compressed` while a `.gz` generation is
  * streamed.
@@ -49,6 +55,11 @@ export class TrackedFile {
   rejectedPartialSize: number | null = null;
   longLine: LongLineSkip | null = null;
   longLineLogged = false;
+  /**
+   * Bytes the next read asks for, at most the shared buffer's size. It starts small and doubles
+   * while reads come back full, so only a backlog or a long line touches the whole buffer.
+   */
+  readSizeBytes = INITIAL_READ_BYTES;
   pendingAppend: PendingAppend | null = null;
   /** True until the book was saved with this file's new checkpoint or longer fingerprint. */
   unsaved = false;

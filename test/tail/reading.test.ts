@@ -120,6 +120,51 @@ test('line longer than buffer skipped', async () => {
   );
 });
 
+/** An event line of about `bytes` bytes: event `n` padded with a field no rule reads. */
+function paddedEventLine(n: number, bytes: number): string {
+  const record = JSON.parse(eventLine(n)) as Record<string, unknown>;
+  return `${JSON.stringify({ ...record, blob: 'z'.repeat(bytes) })}\n`;
+}
+
+test('wide lines arrive whole', async () => {
+  const { log, harness } = await setup('wide');
+  // 64 KiB is the first read of a file; these lines need two to five doublings of it.
+  writeFileSync(log, eventLine(0) + paddedEventLine(1, 100_000) + eventLine(2));
+  const service = await harness.start(makeBot([log]));
+  await service.drain();
+  expect(deliveryProblems(harness.sink, [0, 1, 2])).toEqual([]);
+
+  // Appended in pieces while followed: the read grows only once the line is complete.
+  const wide = paddedEventLine(3, 900_000);
+  for (let start = 0; start < wide.length; start += 300_000) {
+    appendFileSync(log, wide.slice(start, start + 300_000));
+    await sleep(30);
+  }
+  appendFileSync(log, eventLine(4));
+  await waitFor(() => harness.sink.delivered.length >= 5);
+  await service.drain();
+  expect(deliveryProblems(harness.sink, [0, 1, 2, 3, 4])).toEqual([]);
+  expect(await metricValue(harness, 'mfc_agent_lines_skipped_total', { reason: 'too_long' })).toBe(
+    0
+  );
+});
+
+test('line over maxLineBytes skipped after backlog', async () => {
+  const { log, harness } = await setup('just-over');
+  const noise = range(0, 3000).map(noiseLine).join('');
+  // Limit 200,000 bytes: the skipped line is one byte over it, the kept one exactly at it.
+  const kept = paddedEventLine(1, 0);
+  const keptLine = `${kept.slice(0, -2)}${' '.repeat(200_000 - kept.length + 1)}}\n`;
+  const over = `${'y'.repeat(200_001)}\n`;
+  writeFileSync(log, noise + eventLine(0) + keptLine + over + eventLine(2));
+  const service = await harness.start(makeBot([log], { maxLineBytes: 200_000 }));
+  await service.drain();
+  expect(deliveryProblems(harness.sink, [0, 1, 2])).toEqual([]);
+  expect(await metricValue(harness, 'mfc_agent_lines_skipped_total', { reason: 'too_long' })).toBe(
+    1
+  );
+});
+
 test('awkward bytes do not stall', async () => {
   const { log, harness } = await setup('bytes');
   const chunks = [
