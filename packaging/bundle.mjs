@@ -15,16 +15,13 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Default output path, relative to the repository root. */
 export const DEFAULT_OUTFILE = join(ROOT, 'dist', 'mfc-events-agent.cjs');
 
-// The entry sets the same V8 heap flags as bin/mfc-events-agent.js, where the reasons and
-// measurements are, and then calls main() the way that file does, so both report errors alike.
-// main.ts is imported dynamically so that its modules load only after the flags are set.
+// The entry sets the V8 heap flags before the CLI's modules load, as bin/mfc-events-agent.js
+// does, and then calls main() the way that file does, so both report errors alike. main.ts is
+// imported dynamically so that its modules load only after the flags are set.
 const ENTRY = `
-import { setFlagsFromString } from 'node:v8';
+import { applyHeapFlags } from './src/cli/heap-flags.ts';
 
-const given = \`\${process.execArgv.join(' ')} \${process.env.NODE_OPTIONS ?? ''}\`;
-if (!/semi[-_]space/.test(given)) setFlagsFromString('--semi-space-growth-factor=1');
-if (!/optimize[-_]for[-_]size/.test(given)) setFlagsFromString('--optimize-for-size');
-
+applyHeapFlags();
 import('./src/cli/main.ts')
   .then(({ main }) => main(process.argv))
   .catch((error) => {
@@ -57,6 +54,8 @@ export async function bundleCli(outfile = DEFAULT_OUTFILE) {
       // Modules that load a package on first use call require() when this is set, so esbuild
       // finds the call and puts the package into the bundle.
       MFC_COMMONJS_BUNDLE: 'true',
+      // The bundle is its own configuration worker script (src/config/load-in-worker.ts).
+      MFC_SINGLE_FILE_BUNDLE: 'true',
       'import.meta.url': '__bundleImportMetaUrl',
       'import.meta.dirname': '__dirname',
       'import.meta.filename': '__filename',

@@ -24,6 +24,8 @@ export default async function setup(): Promise<void> {
     target: 'node20',
     packages: 'external',
     sourcemap: 'inline',
+    // The bundle is its own configuration worker script, as the packaged one is.
+    define: { MFC_SINGLE_FILE_BUNDLE: 'true' },
     logLevel: 'warning',
   }).catch((error: unknown) => {
     rmSync(CLI_BUNDLE, { force: true });

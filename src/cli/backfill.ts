@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { Agent } from '../agent.js';
 import {
   createAgentLogger,
   EXIT_UNDELIVERED,
@@ -40,6 +39,7 @@ export function registerBackfillCommand(program: Command): void {
         const logger = createAgentLogger(loaded);
         installCrashHandlers(logger, loaded.token);
         const window = { sinceSeconds, untilSeconds, skipped: 0, queued: 0, deferred: 0 };
+        const { Agent } = await import('../agent.js');
         const agent = await Agent.start({
           loaded,
           logger,

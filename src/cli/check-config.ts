@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { renderEffectiveConfig } from '../config/effective.js';
 import { ConfigError } from '../config/errors.js';
-import { type LoadedConfig, loadConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { checkSecretPermissions } from '../config/permissions.js';
 import { checkLogAccess } from '../discovery/access-check.js';
 
@@ -41,6 +40,7 @@ export function registerCheckConfigCommand(
     .option('--online', 'also send one probe event to the tracker to check the app id and token')
     .action(async (flags: CheckConfigFlags, command: Command) => {
       const loaded = await loadOrReport(command, flags.config, options.env);
+      const { renderEffectiveConfig } = await import('../config/effective.js');
       command.configureOutput().writeOut?.(renderEffectiveConfig(loaded));
       for (const warning of checkSecretPermissions(loaded)) {
         command.configureOutput().writeErr?.(`warning: ${warning}\n`);
@@ -60,6 +60,8 @@ async function loadOrReport(
   path: string,
   env: NodeJS.ProcessEnv | undefined
 ): Promise<LoadedConfig> {
+  // Imported here, so that the other commands start without the YAML parser and zod.
+  const { loadConfig } = await import('../config/load.js');
   try {
     return await loadConfig(path, env);
   } catch (error) {

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { Agent } from '../agent.js';
-import { startMockTracker } from '../mock-tracker/server.js';
 import { createLogger } from '../observability/logger.js';
 import { handleSignals, loadConfigOrExit } from './run.js';
 
@@ -40,6 +38,7 @@ export function registerDemoCommand(program: Command): void {
       }
 
       const port = Number(trackerUrl.port || 80);
+      const { startMockTracker } = await import('../mock-tracker/server.js');
       const tracker = await startMockTracker({
         port,
         host: '127.0.0.1',
@@ -85,6 +84,7 @@ export function registerDemoCommand(program: Command): void {
         `Mock tracker listening on ${tracker.url} (app ${config.tracker.appId}).\n` +
           `Reading ${config.bots.flatMap((bot) => bot.include).join(', ')} with state in ${config.state.dir}.\n\n`
       );
+      const { Agent } = await import('../agent.js');
       const agent = await Agent.start({ loaded, logger, mode: 'follow' });
       const caughtUp = await agent.waitCaughtUp(30_000);
       process.stdout.write(

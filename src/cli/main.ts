@@ -1,5 +1,6 @@
+import { isMainThread } from 'node:worker_threads';
 import { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfigInWorker } from '../config/load-in-worker.js';
 import { registerBackfillCommand } from './backfill.js';
 import { registerCheckConfigCommand } from './check-config.js';
 import { registerDeadLettersCommand } from './dead-letters.js';
@@ -22,7 +23,7 @@ export function createProgram(): Command {
   registerRunCommand(program);
   registerCheckConfigCommand(program, { onlineCheck: checkCredentialsOnline });
   // These commands never talk to the tracker, so they work for users who cannot read the token file.
-  const loadWithoutToken = (path: string) => loadConfig(path, process.env, { readToken: false });
+  const loadWithoutToken = (path: string) => loadConfigInWorker(path, { readToken: false });
   registerTestRulesCommand(program, { loadConfig: loadWithoutToken });
   registerDeadLettersCommand(program, { loadConfig: loadWithoutToken });
   registerStatusCommand(program, { loadConfig: loadWithoutToken });
@@ -34,6 +35,11 @@ export function createProgram(): Command {
 
 /** Runs the command line; `argv` is `process.argv`. */
 export async function main(argv: string[]): Promise<void> {
+  if (!isMainThread) {
+    // A one-file bundle is also the script of its configuration worker, which this import serves.
+    await import('../config/load-worker.js');
+    return;
+  }
   // A reader that stops early (`test-rules ... | head`) closes the pipe: that is not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { Agent } from '../agent.js';
-import { type LoadedConfig, loadConfig } from '../config/load.js';
+import type { Agent } from '../agent.js';
+import type { LoadedConfig } from '../config/load.js';
+import { loadConfigInWorker } from '../config/load-in-worker.js';
 import { createLogger, type Logger, maskSecrets } from '../observability/logger.js';
+import { applyHeapFlags } from './heap-flags.js';
 import { VERSION } from './version.js';
 
 /** Exit status for a configuration that cannot be used. */
@@ -14,10 +16,22 @@ const DEFAULT_ONCE_TIMEOUT_MS = 60_000;
 /** Loads the configuration or prints why it cannot be used and exits with status 2. */
 export async function loadConfigOrExit(path: string): Promise<LoadedConfig> {
   try {
-    return await loadConfig(path);
+    return await loadConfigForAgent(path);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(EXIT_CONFIG);
+  }
+}
+
+/**
+ * Loads the configuration of a long-running agent in a worker thread, then sets the heap flags
+ * again, which starting the worker reset.
+ */
+export async function loadConfigForAgent(path: string): Promise<LoadedConfig> {
+  try {
+    return await loadConfigInWorker(path);
+  } finally {
+    applyHeapFlags();
   }
 }
 
@@ -84,6 +98,8 @@ async function startOrExit(
   mode: 'follow' | 'once'
 ): Promise<Agent> {
   try {
+    // Loaded only now, after the configuration worker has exited, so the two never add up.
+    const { Agent } = await import('../agent.js');
     return await Agent.start({ loaded, logger, mode });
   } catch (error) {
     const message = maskSecrets(error instanceof Error ? error.message : String(error), [
@@ -126,7 +142,7 @@ export function handleSignals(
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => {
     logger.info({ config: configPath }, 'SIGHUP received: reloading the configuration.');
-    loadConfig(configPath)
+    loadConfigForAgent(configPath)
       .then((loaded) => agent.reload(loaded))
       .catch((error: unknown) => {
         logger.error(

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { AgentConfig } from '../config/schema.js';
 import { maskSecrets } from '../observability/logger.js';
 import { DEFAULT_CONFIG_PATH } from './dead-letters.js';
+import type { StatusSnapshot } from './status-snapshot.js';
 
 /** A snapshot older than this means the agent stopped writing it, so it is not running. */
 export const STALE_SNAPSHOT_MS = 30_000;
@@ -19,43 +19,7 @@ export interface StatusCommandDeps {
   setExitCode?: (code: number) => void;
 }
 
-const deliverySchema = z.object({
-  state: z.enum(['idle', 'delivering', 'retrying', 'paused']),
-  reason: z.string().nullable(),
-  message: z.string().nullable(),
-  lastSuccessAt: z.number().nullable(),
-  lastError: z.string().nullable(),
-  consecutiveFailures: z.number(),
-});
-
-/** The `status.json` snapshot that a running agent rewrites every few seconds, version 1. */
-const snapshotSchema = z.object({
-  version: z.literal(1),
-  savedAt: z.number(),
-  pid: z.number().int().positive(),
-  startedAt: z.number(),
-  delivery: deliverySchema,
-  outbox: z.object({
-    events: z.number(),
-    bytes: z.number(),
-    oldestFoundAt: z.number().nullable(),
-    full: z.boolean(),
-  }),
-  files: z.array(
-    z.object({
-      bot: z.string(),
-      key: z.string(),
-      path: z.string(),
-      offset: z.number(),
-      size: z.number(),
-      state: z.string(),
-    })
-  ),
-  deadLetters: z.number(),
-  today: z.object({ date: z.string(), acknowledged: z.record(z.string(), z.number()) }),
-  lastError: z.object({ at: z.number(), message: z.string() }).nullable(),
-});
-export type StatusSnapshot = z.infer<typeof snapshotSchema>;
+export type { StatusSnapshot } from './status-snapshot.js';
 
 /** Whether the snapshot comes from a live agent, and why not when it does not. */
 export interface AgentLiveness {
@@ -140,6 +104,7 @@ export async function readSnapshot(path: string): Promise<StatusSnapshot | null>
   } catch {
     throw new Error(`${path} is not valid JSON. The running agent rewrites it within seconds.`);
   }
+  const { snapshotSchema } = await import('./status-snapshot.js');
   const parsed = snapshotSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -166,6 +166,16 @@ describe('single-file bundle', () => {
     expect(readRecorded(recordPath).map((line) => line.body.customUserId)).toEqual(['1806953']);
   });
 
+  it('run reports config problems', () => {
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(config, 'tracker:\n  url: 5\n');
+    const result = runBundle(['run', '--config', config]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      `${config}:2:8: tracker.url: invalid value 5; expected a string`
+    );
+  });
+
   it('run --once delivers alone', async () => {
     const recordPath = join(dir, 'run-once.jsonl');
     const url = await startMockTracker(recordPath);

@@ -1,0 +1,29 @@
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { ConfigError } from './errors.js';
+import { loadConfig } from './load.js';
+import type { ConfigLoadReply, ConfigLoadRequest } from './load-in-worker.js';
+
+/** True when this thread was started by `loadConfigInWorker`. */
+export function isConfigWorker(): boolean {
+  return !isMainThread && (workerData as ConfigLoadRequest | null)?.task === 'load-config';
+}
+
+/** Loads the requested configuration and posts the one reply; the worker then exits. */
+async function serveConfigLoad(): Promise<void> {
+  const request = workerData as ConfigLoadRequest;
+  let reply: ConfigLoadReply;
+  try {
+    const loaded = await loadConfig(request.path, process.env, { readToken: request.readToken });
+    reply = { ok: true, loaded };
+  } catch (error) {
+    reply =
+      error instanceof ConfigError
+        ? { ok: false, message: error.message, problems: [...error.problems] }
+        : { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+  parentPort?.postMessage(reply);
+}
+
+// Importing this module in a worker started by `loadConfigInWorker` serves its request: the
+// compiled tree starts the worker on this file, a one-file bundle on itself (see cli/main.ts).
+if (isConfigWorker()) void serveConfigLoad();
