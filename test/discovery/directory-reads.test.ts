@@ -23,7 +23,7 @@ async function watchCountingReads(): Promise<{ reads: () => number; events: stri
   const events: string[] = [];
   watcher = watch(dir, { ignoreInitial: true, followSymlinks: true, atomic: false });
   watcher.on('all', (event, path) => events.push(`${event} ${path}`));
-  await new Promise((resolve) => watcher?.once('ready', resolve));
+  await new Promise<void>((resolve) => watcher?.once('ready', () => resolve()));
   let reads = 0;
   // _readdirp is the one method chokidar lists a directory with.
   const internal = watcher as unknown as { _readdirp: (...args: unknown[]) => unknown };
