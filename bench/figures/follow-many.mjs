@@ -7,8 +7,9 @@ import { readCpuSeconds, readMemoryMiB } from '../lib/proc.mjs';
 import { sleep } from '../lib/wait.mjs';
 
 export const FOLLOWED_FILES = 200;
-// Start-up work (JIT compilation, the first rescans, collecting start-up garbage) is over by then,
-// so the CPU figure is that of steady following.
+// Time after the first events before the first CPU window, in ms. Work left from start-up can
+// still run then, so the first window is reported for information and the target applies to
+// the second, which starts 20 s later.
 const SETTLE_MS = 12_000;
 const APPEND_TICK_MS = 100;
 const FILLER_LINES_PER_FILE_PER_TICK = 2;
@@ -19,7 +20,8 @@ const PARTIAL_LINE_TIMEOUT_MS = 5_000;
 
 /**
  * Runs the 200-file scenario once. `durations` contains `idleSeconds` and `appendSeconds`.
- * Resolves with the values `idleCpuPercent`, `rssMiB` and `longLineRssMiB` and the problems.
+ * Resolves with the values `idleEarlyCpuPercent`, `idleCpuPercent`, `rssMiB` and `longLineRssMiB`
+ * and the problems.
  */
 export async function measureFollowMany(context, durations) {
   const session = await startFollowSession(context, 'follow200', FOLLOWED_FILES);
@@ -27,6 +29,9 @@ export async function measureFollowMany(context, durations) {
   const values = {};
   try {
     await sleep(SETTLE_MS);
+    // Two windows back to back: the first still contains the tail of start-up work, the
+    // second is the cost of an agent that stays idle, which is what the target is about.
+    values.idleEarlyCpuPercent = await measureCpuPercent(session.pid, durations.idleSeconds);
     values.idleCpuPercent = await measureCpuPercent(session.pid, durations.idleSeconds);
 
     const appendedIds = await appendToAll(session, durations.appendSeconds);

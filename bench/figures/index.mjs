@@ -116,6 +116,7 @@ export const FIGURES = [
   ['latency', 'files50.p99Ms', 'Latency p99, 50 followed files', 'ms', atMost(250), 1],
   ['latency', 'files50.p50Ms', 'Latency p50, 50 followed files', 'ms', null, 1],
   ['latency', 'files50.maxMs', 'Latency max, 50 followed files', 'ms', null, 1],
+  ['follow200', 'idleEarlyCpuPercent', 'CPU, 200 quiet files, first window', '% core', null, 2],
   ['follow200', 'idleCpuPercent', 'CPU, 200 quiet files', '% core', below(0.5), 2],
   ['steady', 'cpuPercent', 'CPU, 2,000 lines/s with 2 events/s', '% core', below(5), 2],
   [
