@@ -60,6 +60,10 @@ export function registerRunCommand(program: Command): void {
       DEFAULT_ONCE_TIMEOUT_MS
     )
     .action(async (options: { config: string; once?: boolean; onceTimeoutMs: number }) => {
+      // The agent's modules load on this thread while the worker checks the configuration.
+      const agentModule = import('../agent.js');
+      // Awaited after the configuration; a failure then is reported there, not as unhandled.
+      agentModule.catch(() => undefined);
       const loaded = await loadConfigOrExit(options.config);
       const logger = createAgentLogger(loaded);
       installCrashHandlers(logger, loaded.token);
@@ -72,7 +76,8 @@ export function registerRunCommand(program: Command): void {
       };
       process.on('SIGTERM', remember);
       process.on('SIGINT', remember);
-      const agent = await startOrExit(loaded, logger, options.once ? 'once' : 'follow');
+      const { Agent } = await agentModule;
+      const agent = await startOrExit(Agent, loaded, logger, options.once ? 'once' : 'follow');
       process.off('SIGTERM', remember);
       process.off('SIGINT', remember);
       const stop = handleSignals(agent, logger, options.config);
@@ -93,14 +98,13 @@ export function registerRunCommand(program: Command): void {
 }
 
 async function startOrExit(
+  agentClass: typeof Agent,
   loaded: LoadedConfig,
   logger: Logger,
   mode: 'follow' | 'once'
 ): Promise<Agent> {
   try {
-    // Loaded only now, after the configuration worker has exited, so the two never add up.
-    const { Agent } = await import('../agent.js');
-    return await Agent.start({ loaded, logger, mode });
+    return await agentClass.start({ loaded, logger, mode });
   } catch (error) {
     const message = maskSecrets(error instanceof Error ? error.message : String(error), [
       loaded.token,
