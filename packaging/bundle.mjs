@@ -54,7 +54,7 @@ export async function bundleCli(outfile = DEFAULT_OUTFILE) {
       // Modules that load a package on first use call require() when this is set, so esbuild
       // finds the call and puts the package into the bundle.
       MFC_COMMONJS_BUNDLE: 'true',
-      // The bundle is its own configuration worker script (src/config/load-in-worker.ts).
+      // The bundle checks its configuration on the main thread (src/config/load-in-worker.ts).
       MFC_SINGLE_FILE_BUNDLE: 'true',
       'import.meta.url': '__bundleImportMetaUrl',
       'import.meta.dirname': '__dirname',

@@ -24,7 +24,7 @@ export default async function setup(): Promise<void> {
     target: 'node20',
     packages: 'external',
     sourcemap: 'inline',
-    // The bundle is its own configuration worker script, as the packaged one is.
+    // A one-file bundle checks its configuration on the main thread, as the packaged one does.
     define: { MFC_SINGLE_FILE_BUNDLE: 'true' },
     logLevel: 'warning',
   }).catch((error: unknown) => {

@@ -1,4 +1,3 @@
-import { isMainThread } from 'node:worker_threads';
 import { Command } from 'commander';
 import { loadConfigInWorker } from '../config/load-in-worker.js';
 import { registerBackfillCommand } from './backfill.js';
@@ -35,11 +34,6 @@ export function createProgram(): Command {
 
 /** Runs the command line; `argv` is `process.argv`. */
 export async function main(argv: string[]): Promise<void> {
-  if (!isMainThread) {
-    // A one-file bundle is also the script of its configuration worker, which this import serves.
-    await import('../config/load-worker.js');
-    return;
-  }
   // A reader that stops early (`test-rules ... | head`) closes the pipe: that is not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);

@@ -24,6 +24,5 @@ async function serveConfigLoad(): Promise<void> {
   parentPort?.postMessage(reply);
 }
 
-// Importing this module in a worker started by `loadConfigInWorker` serves its request: the
-// compiled tree starts the worker on this file, a one-file bundle on itself (see cli/main.ts).
+// The worker started by `loadConfigInWorker` runs this module, which serves its request.
 if (isConfigWorker()) void serveConfigLoad();
