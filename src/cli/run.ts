@@ -24,12 +24,12 @@ export async function loadConfigOrExit(path: string): Promise<LoadedConfig> {
 }
 
 /**
- * Loads the configuration of a long-running agent in a worker thread, then sets the heap flags
- * again, which starting the worker reset.
+ * Loads the configuration of a long-running agent in a worker thread. Starting the worker
+ * resets the heap flags, so they are set again once it runs, while the agent's modules load.
  */
 export async function loadConfigForAgent(path: string): Promise<LoadedConfig> {
   try {
-    return await loadConfigInWorker(path);
+    return await loadConfigInWorker(path, { onWorkerOnline: applyHeapFlags });
   } finally {
     applyHeapFlags();
   }

@@ -27,11 +27,11 @@ declare const MFC_SINGLE_FILE_BUNDLE: boolean | undefined;
  */
 export async function loadConfigInWorker(
   path: string,
-  options: { readToken?: boolean } = {}
+  options: { readToken?: boolean; onWorkerOnline?: () => void } = {}
 ): Promise<LoadedConfig> {
   if (typeof MFC_SINGLE_FILE_BUNDLE !== 'undefined') {
     const { loadConfig } = await import('./load.js');
-    return loadConfig(path, process.env, options);
+    return loadConfig(path, process.env, { readToken: options.readToken });
   }
   const request: ConfigLoadRequest = {
     task: 'load-config',
@@ -44,6 +44,7 @@ export async function loadConfigInWorker(
     worker.once('message', (message: ConfigLoadReply) => {
       reply = message;
     });
+    if (options.onWorkerOnline) worker.once('online', options.onWorkerOnline);
     worker.once('error', reject);
     // The reply is used once the worker has exited, so its memory is gone when loading returns.
     worker.once('exit', (code) => {
