@@ -3,7 +3,7 @@
 // The node flags above keep garbage collection on the main thread with one V8 worker thread.
 // The agent shares a small server with the bot, and the flags took about 2 MiB off its peak RSS
 // (1 GiB catch-up, Node 20.20, 2 vCPU). Launchers that run `node FILE` pass them themselves.
-// The heap flags (build/cli/heap-flags.js says which and why) are set before the CLI loads.
+// The heap flags are set before the CLI loads; build/cli/heap-flags.js explains which and why.
 
 try {
   const { applyHeapFlags } = await import('../build/cli/heap-flags.js');

@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
  * that pass node flags (the .deb wrapper, the pm2 file) use --max-semi-space-size=1 instead.
  */
 export function applyHeapFlags(): void {
-  const given = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  if (!/semi[-_]space/.test(given)) setFlagsFromString('--semi-space-growth-factor=1');
-  if (!/optimize[-_]for[-_]size/.test(given)) setFlagsFromString('--optimize-for-size');
+  const nodeFlags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  if (!/semi[-_]space/.test(nodeFlags)) setFlagsFromString('--semi-space-growth-factor=1');
+  if (!/optimize[-_]for[-_]size/.test(nodeFlags)) setFlagsFromString('--optimize-for-size');
 }

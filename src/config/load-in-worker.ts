@@ -49,7 +49,11 @@ export async function loadConfigInWorker(
     // The reply is used once the worker has exited, so its memory is gone when loading returns.
     worker.once('exit', (code) => {
       if (reply === null) {
-        reject(new Error(`the configuration worker exited with code ${code} without an answer`));
+        reject(
+          new Error(
+            `the configuration worker exited with code ${code} without a reply; run check-config --config ${path} to see the problem`
+          )
+        );
       } else if (reply.ok) {
         resolve(reply.loaded);
       } else {

@@ -3,8 +3,8 @@ import { ConfigError } from './errors.js';
 import { loadConfig } from './load.js';
 import type { ConfigLoadReply, ConfigLoadRequest } from './load-in-worker.js';
 
-/** True when this thread was started by `loadConfigInWorker`. */
-export function isConfigWorker(): boolean {
+/** Returns true when this thread was started by `loadConfigInWorker`. */
+function isConfigWorker(): boolean {
   return !isMainThread && (workerData as ConfigLoadRequest | null)?.task === 'load-config';
 }
 

@@ -111,7 +111,7 @@ export async function readPlainFile(
       }
       return readPartialLine(context, file, tailLength, filled, options, tailSource);
     }
-    // A full read with more behind it means a backlog: the next read asks for twice as much.
+    // A full read with more bytes behind it means a backlog, so the next read is twice as large.
     if (more && filled === length) {
       file.readSizeBytes = Math.min(length * 2, buffer.length);
     }

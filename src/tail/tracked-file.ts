@@ -3,8 +3,8 @@ import type { ChunkResult, LineProcessor } from '../rules/line-processor.js';
 import type { FileCheckpoint } from '../state/checkpoint-store.js';
 
 /**
- * First read size of a file, in bytes. Appends of a followed file fit; the pages of the 4 MiB
- * shared buffer beyond it become resident only when a read needs them, and stay so.
+ * First read size of a file, in bytes, which fits the appends of a followed file. Pages of the
+ * 4 MiB shared buffer past it become resident only when a read needs them, and then stay so.
  */
 export const INITIAL_READ_BYTES = 64 * 1024;
 
@@ -56,7 +56,7 @@ export class TrackedFile {
   longLine: LongLineSkip | null = null;
   longLineLogged = false;
   /**
-   * Bytes the next read asks for, at most the shared buffer's size. It starts small and doubles
+   * Size of the next read in bytes, at most the shared buffer's size. It starts small and doubles
    * while reads come back full, so only a backlog or a long line touches the whole buffer.
    */
   readSizeBytes = INITIAL_READ_BYTES;

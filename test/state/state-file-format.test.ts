@@ -28,8 +28,10 @@ describe('state file format', () => {
   it('accepts a file without the bots list', () => {
     const { bots: _bots, ...older } = valid();
     const parsed = parseStateFile(older, 1);
-    expect(parsed.ok && parsed.content.bots).toBeUndefined();
-    expect(parsed.ok && parsed.content.files).toHaveLength(2);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.content.bots).toBeUndefined();
+    expect(parsed.content.files).toHaveLength(2);
   });
 
   it('names the first fault with its key path', () => {
@@ -37,6 +39,7 @@ describe('state file format', () => {
       ...valid(),
       files: [sampleCheckpoint('f-a', 1), { ...sampleCheckpoint('f-b', 2), ...change }],
     });
+
     expect(faultOf(null)).toBe(': must be an object');
     expect(faultOf([])).toBe(': must be an object');
     expect(faultOf({ ...valid(), version: 2 })).toBe('version: must be 1');
@@ -44,6 +47,7 @@ describe('state file format', () => {
     expect(faultOf({ ...valid(), files: {} })).toBe('files: must be an array');
     expect(faultOf({ ...valid(), bots: 'mfc_bot' })).toBe('bots: must be an array');
     expect(faultOf({ ...valid(), bots: ['a', 7] })).toBe('bots.1: must be a string');
+
     expect(faultOf(withFile({ key: '' }))).toBe('files.1.key: must not be empty');
     expect(faultOf(withFile({ key: 'f-a' }))).toBe('files.1.key: duplicate key f-a');
     expect(faultOf(withFile({ path: 3 }))).toBe('files.1.path: must be a string');
@@ -56,6 +60,7 @@ describe('state file format', () => {
     expect(faultOf(withFile({ updatedAt: Number.NaN }))).toBe(
       'files.1.updatedAt: must be a number'
     );
+
     expect(faultOf(withFile({ fingerprint: { length: 2048, hash: 'ab'.repeat(32) } }))).toBe(
       'files.1.fingerprint.length: must be at most 1024'
     );

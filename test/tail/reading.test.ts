@@ -120,7 +120,7 @@ test('line longer than buffer skipped', async () => {
   );
 });
 
-/** An event line of about `bytes` bytes: event `n` padded with a field no rule reads. */
+/** Returns event `n` as a line of about `bytes` bytes, padded with a field no rule reads. */
 function paddedEventLine(n: number, bytes: number): string {
   const record = JSON.parse(eventLine(n)) as Record<string, unknown>;
   return `${JSON.stringify({ ...record, blob: 'z'.repeat(bytes) })}\n`;
@@ -128,13 +128,13 @@ function paddedEventLine(n: number, bytes: number): string {
 
 test('wide lines arrive whole', async () => {
   const { log, harness } = await setup('wide');
-  // 64 KiB is the first read of a file; these lines need two to five doublings of it.
+  // A file's first read is 64 KiB. The padded lines below need one and four doublings of it.
   writeFileSync(log, eventLine(0) + paddedEventLine(1, 100_000) + eventLine(2));
   const service = await harness.start(makeBot([log]));
   await service.drain();
   expect(deliveryProblems(harness.sink, [0, 1, 2])).toEqual([]);
 
-  // Appended in pieces while followed: the read grows only once the line is complete.
+  // Appended in pieces while followed: the partial line waits, and the read grows with the file.
   const wide = paddedEventLine(3, 900_000);
   for (let start = 0; start < wide.length; start += 300_000) {
     appendFileSync(log, wide.slice(start, start + 300_000));
@@ -153,8 +153,8 @@ test('line over maxLineBytes skipped after backlog', async () => {
   const { log, harness } = await setup('just-over');
   const noise = range(0, 3000).map(noiseLine).join('');
   // Limit 200,000 bytes: the skipped line is one byte over it, the kept one exactly at it.
-  const kept = paddedEventLine(1, 0);
-  const keptLine = `${kept.slice(0, -2)}${' '.repeat(200_000 - kept.length + 1)}}\n`;
+  const shortEvent = paddedEventLine(1, 0);
+  const keptLine = `${shortEvent.slice(0, -2)}${' '.repeat(200_000 - shortEvent.length + 1)}}\n`;
   const over = `${'y'.repeat(200_001)}\n`;
   writeFileSync(log, noise + eventLine(0) + keptLine + over + eventLine(2));
   const service = await harness.start(makeBot([log], { maxLineBytes: 200_000 }));
